@@ -1,0 +1,70 @@
+using System.CommandLine;
+using Kpk.Core;
+
+namespace Kpk.Cli;
+
+/// <summary>
+/// Runs a parsed command so that every failure the user can cause ends as one clear line on
+/// stderr and a non-zero exit, never a stack trace. Ctrl-C cancels the token handed to verbs, which
+/// must then restore what they touched before returning.
+/// </summary>
+public static class CliRunner
+{
+    public static int Invoke(RootCommand root, string[] args)
+    {
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true; // let the verb clean up; a second Ctrl-C still kills us
+            if (cancel.IsCancellationRequested) Environment.Exit(ExitCodes.Interrupted);
+            Console.Error.WriteLine("kpk: interrupted, cleaning up...");
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            Cancellation = cancel.Token;
+            var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            return root.Parse(args).Invoke(config);
+        }
+        catch (KpkException e)
+        {
+            Console.Error.WriteLine("kpk: " + e.Message);
+            return e.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("kpk: interrupted");
+            return ExitCodes.Interrupted;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"kpk: internal error: {e.GetType().Name}: {e.Message}");
+            if (Environment.GetEnvironmentVariable("KPK_DEBUG") == "1") Console.Error.WriteLine(e);
+            else Console.Error.WriteLine("kpk: (set KPK_DEBUG=1 for details)");
+            return ExitCodes.Error;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    /// <summary>Cancelled on Ctrl-C; long-running verbs pass it down.</summary>
+    public static CancellationToken Cancellation { get; private set; }
+
+    public static IReporter Reporter(int verbosity) => new TextReporter(Console.Error, verbosity);
+}
+
+/// <summary>Options several verbs share, made once so they read the same everywhere.</summary>
+public static class CommonOptions
+{
+    public static Option<bool> Json() => new("--json") { Description = "Print the result as JSON on stdout" };
+
+    public static Option<int> Verbose() => new("--verbose", "-v")
+    {
+        Description = "Show more detail (repeat for even more)",
+        Arity = ArgumentArity.Zero,
+        CustomParser = r => r.Tokens.Count == 0 ? 1 : r.Tokens.Count,
+    };
+}

@@ -1,0 +1,14 @@
+using System.CommandLine;
+using Kpk.Cli;
+using Kpk.Cli.Commands;
+
+// The CLI only parses and prints: each verb's work lives in the library beneath it.
+var root = new RootCommand("kpk, the kernel patch kit: live patches, patch series and module packaging for Linux kernels.");
+foreach (var command in new[]
+         {
+             ElfCommands.Create(),
+         })
+{
+    root.Subcommands.Add(command);
+}
+return CliRunner.Invoke(root, args);
