@@ -1,0 +1,108 @@
+using Kpk.Elf;
+
+namespace Kpk.Diff;
+
+/// <summary>What comparing an original and a patched object concluded.</summary>
+public enum DiffOutcome
+{
+    /// <summary>A patch object was produced.</summary>
+    Patched,
+    /// <summary>Nothing changed that matters (e.g. only __LINE__ numbers moved); no output.</summary>
+    NoChange,
+    /// <summary>The change cannot be live patched; <see cref="DiffResult.Errors"/> says why.</summary>
+    Unsupported,
+}
+
+/// <summary>
+/// One function the live patch replaces: the <c>klp_func</c> the module stage generates.
+/// <see cref="Alias"/> is a global symbol the differ adds at the new function's start, so the
+/// generated hook can take its address although the function itself is made local.
+/// </summary>
+public sealed record ReplacedFunction(string Name, string ParentObject, ulong Sympos, string Alias);
+
+/// <summary>
+/// A reference from the patch to a symbol the module loader cannot resolve (a local or an
+/// unexported global of the parent, or a symbol of a module that may load later). In the output
+/// object it is an undefined symbol named <see cref="KlpSymbolName"/>
+/// (<c>.klp.sym.OBJ.NAME,POS</c>); the module stage moves the relocations against it into
+/// <c>.klp.rela.OBJ.SECTION</c> sections and gives the symbol SHN_LIVEPATCH.
+/// </summary>
+public sealed record LivepatchBinding(string Name, string ParentObject, ulong Sympos)
+{
+    public string KlpSymbolName => $".klp.sym.{ParentObject}.{Name},{Sympos}";
+
+    public const string SymbolPrefix = ".klp.sym.";
+}
+
+/// <summary>Entry sizes of the special sections whose entries are kept or dropped per function.</summary>
+public sealed record SpecialSectionSizes
+{
+    // Defaults: the x86_64 sizes the conformance data states. A real kernel's come from its own
+    // DWARF or headers (the build driver measures them) and override these.
+    public int Bug { get; init; } = 12;
+    public int ExTable { get; init; } = 12;
+    public int Jump { get; init; } = 24;
+    public int AltInstructions { get; init; } = 13;
+    public int ParaInstructions { get; init; } = 16;
+    public int StaticCallSites { get; init; } = 8;
+    public int Orc { get; init; } = 6;
+    public int PrintkIndex { get; init; } = 44;
+
+    /// <summary>Parses overrides like <c>bug=12,jump=16</c> (names: bug, ex, jump, alt, para, static_call, orc, printk).</summary>
+    public SpecialSectionSizes With(string overrides)
+    {
+        var result = this;
+        foreach (var part in overrides.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var kv = part.Split('=', 2);
+            if (kv.Length != 2 || !int.TryParse(kv[1], out int size) || size <= 0)
+                throw new Kpk.Core.KpkException($"special section size '{part}': expected NAME=BYTES, e.g. jump=16");
+            result = kv[0] switch
+            {
+                "bug" => result with { Bug = size },
+                "ex" or "ex_table" => result with { ExTable = size },
+                "jump" => result with { Jump = size },
+                "alt" or "altinstructions" => result with { AltInstructions = size },
+                "para" or "parainstructions" => result with { ParaInstructions = size },
+                "static_call" or "static_call_sites" => result with { StaticCallSites = size },
+                "orc" => result with { Orc = size },
+                "printk" or "printk_index" => result with { PrintkIndex = size },
+                _ => throw new Kpk.Core.KpkException($"special section size '{part}': unknown section '{kv[0]}' (bug, ex, jump, alt, para, static_call, orc, printk)"),
+            };
+        }
+        return result;
+    }
+}
+
+/// <summary>How to diff one object pair.</summary>
+public sealed record DiffOptions
+{
+    /// <summary>The symbols of the ELF the patch binds to at load time (vmlinux, or the module's .ko).</summary>
+    public required ParentSymbolTable Parent { get; init; }
+    /// <summary>The livepatch object name: <c>vmlinux</c> or the module name.</summary>
+    public string ParentName { get; init; } = "vmlinux";
+    /// <summary>Exported symbols (Module.symvers); empty when none given.</summary>
+    public ModuleSymvers Exports { get; init; } = ModuleSymvers.Empty;
+    /// <summary>The patch module's name (used in messages and generated names).</summary>
+    public string PatchName { get; init; } = "kpk_patch";
+    public SpecialSectionSizes SpecialSizes { get; init; } = new();
+}
+
+public sealed record DiffResult
+{
+    public required DiffOutcome Outcome { get; init; }
+    /// <summary>Existing functions the patch replaces, named as in the object (e.g. <c>copy_process.part.8</c>).</summary>
+    public IReadOnlyList<string> Replaced { get; init; } = [];
+    /// <summary>Functions that exist only in the patched object and are carried in the patch.</summary>
+    public IReadOnlyList<string> New { get; init; } = [];
+    public IReadOnlyList<string> Errors { get; init; } = [];
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+    /// <summary>The klp_func entries to generate (with sympos), one per replaced function.</summary>
+    public IReadOnlyList<ReplacedFunction> Functions { get; init; } = [];
+    /// <summary>References bound by the livepatch core at load time.</summary>
+    public IReadOnlyList<LivepatchBinding> Bindings { get; init; } = [];
+    /// <summary>Callback functions found (pre_patch, post_patch, pre_unpatch, post_unpatch) by kind.</summary>
+    public IReadOnlyDictionary<string, string> Callbacks { get; init; } = new Dictionary<string, string>();
+    /// <summary>The patch object, when <see cref="Outcome"/> is <see cref="DiffOutcome.Patched"/>.</summary>
+    public ElfObject? Output { get; init; }
+}
