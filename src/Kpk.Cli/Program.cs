@@ -7,6 +7,7 @@ var root = new RootCommand("kpk, the kernel patch kit: live patches, patch serie
 foreach (var command in new[]
          {
              ElfCommands.Create(),
+             DiffObjectCommand.Create(),
          })
 {
     root.Subcommands.Add(command);

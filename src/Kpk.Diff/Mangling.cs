@@ -10,6 +10,7 @@ public static class Mangling
 {
     public static string Key(string name)
     {
+        if (name.StartsWith("__UNIQUE_ID_", StringComparison.Ordinal)) name = StripUniqueIdNumber(name);
         if (name.Contains(".str1.", StringComparison.Ordinal) || name.IndexOf('.') < 0) return name;
         var sb = new System.Text.StringBuilder(name.Length);
         for (int i = 0; i < name.Length; i++)
@@ -23,6 +24,16 @@ public static class Mangling
             sb.Append(name[i]);
         }
         return sb.ToString();
+    }
+
+    /// <summary><c>__UNIQUE_ID_ddebug123</c> → <c>__UNIQUE_ID_ddebug</c>: __COUNTER__ moves when code above it changes.</summary>
+    private static string StripUniqueIdNumber(string name)
+    {
+        int dot = name.IndexOf('.');
+        int end = dot < 0 ? name.Length : dot;
+        int start = end;
+        while (start > "__UNIQUE_ID_".Length && char.IsAsciiDigit(name[start - 1])) start--;
+        return name[..start] + name[end..];
     }
 
     public static bool SameIgnoringNumbers(string a, string b) => a == b || Key(a) == Key(b);

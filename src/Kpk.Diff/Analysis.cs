@@ -1,0 +1,235 @@
+using Kpk.Core;
+using Kpk.Elf;
+
+namespace Kpk.Diff;
+
+/// <summary>A change that cannot be live patched; collected and reported together, with reasons.</summary>
+internal sealed class UnsupportedChangeException(IReadOnlyList<string> reasons)
+    : Exception(string.Join("; ", reasons))
+{
+    public IReadOnlyList<string> Reasons { get; } = reasons;
+}
+
+/// <summary>
+/// The first phase of diffing, applied to each object on its own: which symbol owns which
+/// section, which functions were split off which, which functions start with an ftrace call, and
+/// references through section symbols rewritten to the function or object they mean.
+/// </summary>
+internal static class Analysis
+{
+    public static void Prepare(Obj obj)
+    {
+        BundleSymbols(obj);
+        DetectChildren(obj);
+        MarkGroupedSections(obj);
+        ReplaceSectionSymbols(obj);
+        ResolveStrings(obj);
+        FindFentryCalls(obj);
+    }
+
+    /// <summary>
+    /// With -ffunction-sections and -fdata-sections each function or object gets a section named
+    /// after it; such a symbol "owns" its section, and a change to the section is a change to it.
+    /// </summary>
+    private static void BundleSymbols(Obj obj)
+    {
+        foreach (var sym in obj.Symbols)
+        {
+            if (sym.Sec == null || !IsBundleable(sym)) continue;
+            // With call padding (CONFIG_CALL_PADDING) a function starts after 16 bytes of nops
+            // that belong to its __pfx_ symbol, in the same section.
+            bool padded = sym.IsFunc && sym.Value == 16 && obj.FindSymbol("__pfx_" + sym.Name)?.Sec == sym.Sec;
+            if (sym.Value != 0 && !padded)
+                throw new KpkException($"{obj.File}: symbol {sym.Name} is at offset {sym.Value} of its own section {sym.Sec.Name}, expected 0");
+            sym.Sec.Sym = sym;
+        }
+    }
+
+    private static bool IsBundleable(Sym sym)
+    {
+        string sec = sym.Sec!.Name, name = sym.Name;
+        if (sym.Type == SymbolType.Func)
+        {
+            if (Suffix(sec, ".text.") == name || Suffix(sec, ".text.hot.") == name) return true;
+            string? unlikely = Suffix(sec, ".text.unlikely.");
+            if (unlikely != null && (unlikely == name || (name.Contains(".cold", StringComparison.Ordinal) && name.StartsWith(unlikely, StringComparison.Ordinal))))
+                return true;
+            return false;
+        }
+        if (sym.Type == SymbolType.Object)
+        {
+            return Suffix(sec, ".data.") == name || Suffix(sec, ".data.rel.") == name || Suffix(sec, ".data.rel.ro.") == name
+                || Suffix(sec, ".rodata.") == name || Suffix(sec, ".bss.") == name;
+        }
+        return false;
+    }
+
+    private static string? Suffix(string s, string prefix) =>
+        s.StartsWith(prefix, StringComparison.Ordinal) ? s[prefix.Length..] : null;
+
+    /// <summary>gcc moves unlikely code to <c>f.cold</c> and splits functions into <c>f.part.N</c>: link them to <c>f</c>.</summary>
+    private static void DetectChildren(Obj obj)
+    {
+        foreach (var sym in obj.Symbols)
+        {
+            if (!sym.IsFunc) continue;
+            int cold = sym.Name.IndexOf(".cold", StringComparison.Ordinal);
+            if (cold > 0)
+            {
+                sym.Parent = obj.FindSymbol(sym.Name[..cold])
+                    ?? throw new KpkException($"{obj.File}: cannot find the function {sym.Name[..cold]} that {sym.Name} was split from");
+            }
+            else
+            {
+                int part = sym.Name.IndexOf(".part.", StringComparison.Ordinal);
+                if (part <= 0) continue;
+                sym.Parent = obj.FindSymbol(sym.Name[..part]);
+            }
+            if (sym.Parent == sym) sym.Parent = null;
+            sym.Parent?.Children.Add(sym);
+        }
+    }
+
+    private static void MarkGroupedSections(Obj obj)
+    {
+        foreach (var g in obj.Sections.Where(s => s.Elf.Type == SectionType.Group))
+            foreach (var member in g.Elf.GroupMembers!)
+                obj.SecOf[member].Grouped = true;
+    }
+
+    /// <summary>
+    /// The compiler often refers to a function or object through its section symbol plus an
+    /// offset. Such references differ between objects even when the code does not, and cannot be
+    /// bound to the running kernel; rewrite them to the symbol that covers the referenced place.
+    /// </summary>
+    private static void ReplaceSectionSymbols(Obj obj)
+    {
+        Dictionary<Sec, List<Sym>>? symbolsBySection = null;
+        foreach (var sec in obj.Sections)
+        {
+            if (!sec.IsRela || sec.IsDebug) continue;
+            foreach (var rela in sec.Relas)
+            {
+                var target = rela.Sym;
+                if (target == null || target.Type != SymbolType.Section || target.Sec == null) continue;
+                if (target.Sec.Sym != null)
+                {
+                    rela.Sym = target.Sec.Sym;
+                    rela.Addend -= (long)rela.Sym.Value;
+                    continue;
+                }
+                long bias;
+                if (rela.Type is X86_64Relocation.Pc32 or X86_64Relocation.Plt32)
+                    bias = sec.Base!.IsText ? (long)(obj.Instructions.For(sec.Base, obj.File).NextInstructionAfter(rela.Offset) - rela.Offset) : 0;
+                else if (rela.Type is X86_64Relocation.R64 or X86_64Relocation.R32S)
+                    bias = 0;
+                else
+                    continue;
+
+                symbolsBySection ??= obj.Symbols.Where(s => s.Sec != null && s.Type != SymbolType.Section)
+                    .GroupBy(s => s.Sec!).ToDictionary(g => g.Key, g => g.ToList());
+                if (!symbolsBySection.TryGetValue(target.Sec, out var candidates)) continue;
+                long place = rela.Addend + bias;
+                foreach (var sym in candidates)
+                {
+                    long start = (long)sym.Value, end = (long)(sym.Value + sym.Size);
+                    bool pastEnd = !target.Sec.IsText && rela.Type == X86_64Relocation.R32S
+                        && rela.Addend == (long)target.Sec.Size && end == (long)target.Sec.Size;
+                    // gcc may point just past the last object of a data section (a loop bound); that
+                    // place belongs to the last object, which is what the reference is about.
+                    if (!pastEnd && (place < start || place >= end)) continue;
+                    rela.Sym = sym;
+                    rela.Addend -= start;
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>References into string-literal sections are compared by the string, not the offset.</summary>
+    private static void ResolveStrings(Obj obj)
+    {
+        foreach (var sec in obj.Sections)
+        {
+            if (!sec.IsRela || sec.IsDebug) continue;
+            foreach (var rela in sec.Relas)
+            {
+                var target = rela.Sym?.Sec;
+                if (target == null || (target.Elf.Flags & SectionFlags.Strings) == 0) continue;
+                long offset = (long)rela.Sym!.Value + obj.TargetOffset(sec, rela);
+                var data = target.Data;
+                if (offset < 0 || offset >= data.Length) continue;
+                int end = data[(int)offset..].IndexOf((byte)0);
+                rela.String = System.Text.Encoding.UTF8.GetString(end < 0 ? data[(int)offset..] : data.Slice((int)offset, end));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A function the livepatch core can redirect starts with a call to __fentry__ (or the nop
+    /// that replaced it, recorded in __mcount_loc).
+    /// </summary>
+    private static void FindFentryCalls(Obj obj)
+    {
+        foreach (var sym in obj.Symbols)
+        {
+            if (!sym.IsFunc || sym.Sec?.Rela == null) continue;
+            Rela? first = null;
+            foreach (var r in sym.Sec.Rela.Relas)
+                if (r.Offset >= sym.Value && r.Offset < sym.Value + Math.Max(sym.Size, 1) && (first == null || r.Offset < first.Offset)) first = r;
+            if (first?.Sym?.Name == "__fentry__")
+            {
+                sym.HasFentry = true;
+                sym.FentryOffset = first.Offset - 1 - sym.Value;
+            }
+        }
+        var mcount = obj.FindSection("__mcount_loc")?.Rela;
+        if (mcount == null) return;
+        foreach (var r in mcount.Relas)
+        {
+            if (r.Sym is { IsFunc: true } f && r.Addend >= 0 && (ulong)r.Addend < Math.Max(f.Size, 1) && !f.HasFentry)
+            {
+                f.HasFentry = true;
+                f.FentryOffset = (ulong)r.Addend;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Static locals that must never be matched across the objects and are always new: lockdep
+    /// keys, once-flags, ratelimit states, __func__, switch tables, dynamic-debug descriptors.
+    /// </summary>
+    public static bool IsSpecialStatic(Sym? sym)
+    {
+        if (sym == null) return false;
+        if (IsDynamicDebug(sym)) return true;
+        if (sym.Type == SymbolType.Section)
+        {
+            if (sym.Sec?.Sym == null) return false;
+            sym = sym.Sec.Sym;
+        }
+        if (sym.Type != SymbolType.Object || sym.Binding != SymbolBinding.Local) return false;
+        if (sym.Sec?.Name == ".data.once") return true;
+        foreach (var v in SpecialStaticNames)
+        {
+            if (sym.Name.StartsWith(v + ".", StringComparison.Ordinal)) return true;      // gcc: __key.123
+            if (sym.Name.Contains("." + v, StringComparison.Ordinal)) return true;        // clang: func.__key
+        }
+        return false;
+    }
+
+    private static readonly string[] SpecialStaticNames =
+        ["__key", "__warned", "__already_done", "__func__", "__FUNCTION__", "_rs", "CSWTCH", "_entry"];
+
+    public static bool IsDynamicDebug(Sym sym)
+    {
+        string? sec = sym.Type == SymbolType.Section ? sym.Name : sym.Type == SymbolType.Object ? sym.Sec?.Name : null;
+        return sec is "__verbose" or "__dyndbg";
+    }
+
+    /// <summary>An ordinary function-level static variable, named <c>var.N</c> by the compiler.</summary>
+    public static bool IsNormalStaticLocal(Sym sym) =>
+        sym.Type == SymbolType.Object && sym.Binding == SymbolBinding.Local
+        && !sym.Name.StartsWith(".L", StringComparison.Ordinal) && sym.Name.Contains('.')
+        && !IsSpecialStatic(sym);
+}

@@ -1,0 +1,160 @@
+using Kpk.Core;
+using Kpk.Elf;
+
+namespace Kpk.Diff;
+
+internal enum Status { New, Changed, Same }
+
+/// <summary>A section of one of the two objects, with what the differ learns about it.</summary>
+internal sealed class Sec(ElfSection elf)
+{
+    public ElfSection Elf { get; } = elf;
+    public string Name => Elf.Name;
+    public Sec? Twin;
+    public Status Status = Status.New;
+    public bool Include;
+    /// <summary>Changes here are not patched (.discard*): treated as unchanged, never included.</summary>
+    public bool Ignore;
+    /// <summary>Member of a section group (COMDAT): changes there cannot be patched.</summary>
+    public bool Grouped;
+    /// <summary>For a relocation section: the section it relocates.</summary>
+    public Sec? Base;
+    /// <summary>For other sections: the relocation section that applies to it.</summary>
+    public Sec? Rela;
+    /// <summary>The STT_SECTION symbol of this section.</summary>
+    public Sym? SecSym;
+    /// <summary>The function or object this section was made for by -ffunction/-fdata-sections.</summary>
+    public Sym? Sym;
+    /// <summary>Relocations, for relocation sections.</summary>
+    public List<Rela> Relas = new();
+    /// <summary>New contents, for special sections rebuilt to keep only some entries.</summary>
+    public byte[]? NewData;
+
+    public bool IsRela => Elf.Type == SectionType.Rela;
+    public bool IsText => Elf.Type == SectionType.ProgBits && Elf.IsExecutable;
+    public bool IsDebug
+    {
+        get
+        {
+            string n = IsRela && Base != null ? Base.Name : Name;
+            return n.StartsWith(".debug_", StringComparison.Ordinal) || n.StartsWith(".eh_frame", StringComparison.Ordinal);
+        }
+    }
+    public ReadOnlySpan<byte> Data => NewData ?? Elf.Data.Span;
+    public ulong Size => NewData != null ? (ulong)NewData.Length : Elf.Size;
+    public override string ToString() => Name;
+}
+
+/// <summary>A symbol of one of the two objects.</summary>
+internal sealed class Sym(ElfSymbol elf, string name)
+{
+    public ElfSymbol Elf { get; } = elf;
+    /// <summary>The symbol's name; a correlated patched symbol takes its original twin's name.</summary>
+    public string Name = name;
+    public Sym? Twin;
+    public Status Status = Status.New;
+    public bool Include;
+    public Sec? Sec;
+    /// <summary>For .cold and .part. functions: the function they were split from.</summary>
+    public Sym? Parent;
+    public readonly List<Sym> Children = new();
+    /// <summary>Starts with an ftrace call (__fentry__), so the livepatch core can redirect it.</summary>
+    public bool HasFentry;
+    /// <summary>Offset of the fentry call within the function, when known.</summary>
+    public ulong FentryOffset;
+
+    public SymbolType Type => Elf.Type;
+    public SymbolBinding Binding => Elf.Binding;
+    public ulong Value => Elf.Value;
+    public ulong Size => Elf.Size;
+    public bool IsFunc => Type == SymbolType.Func;
+    public bool IsLocal => Binding == SymbolBinding.Local;
+    public override string ToString() => Name;
+}
+
+/// <summary>One relocation, with its symbol resolved to the differ's view.</summary>
+internal sealed class Rela(ulong offset, uint type, Sym? sym, long addend)
+{
+    public ulong Offset = offset;
+    public uint Type = type;
+    public Sym? Sym = sym;
+    public long Addend = addend;
+    /// <summary>When the target is a string-literal section: the string referred to.</summary>
+    public string? String;
+    public override string ToString() => $"{Offset:x} {X86_64Relocation.Name(Type)} {Sym?.Name}{Addend:+0;-0}";
+}
+
+/// <summary>One of the two objects being compared, indexed for the differ.</summary>
+internal sealed class Obj
+{
+    public ElfObject Elf { get; }
+    public string File => Elf.FileName ?? "<object>";
+    public List<Sec> Sections { get; } = new();
+    public List<Sym> Symbols { get; } = new();
+    public Dictionary<ElfSection, Sec> SecOf { get; } = new();
+    public Dictionary<ElfSymbol, Sym> SymOf { get; } = new();
+    private readonly Dictionary<string, Sec> _byName = new(StringComparer.Ordinal);
+    private Dictionary<string, Sym>? _symByName;
+    private InstructionMaps? _instructions;
+
+    public Obj(ElfObject elf)
+    {
+        Elf = elf;
+        foreach (var s in elf.Sections)
+        {
+            var sec = new Sec(s);
+            Sections.Add(sec);
+            SecOf[s] = sec;
+            _byName.TryAdd(s.Name, sec);
+        }
+        foreach (var y in elf.Symbols)
+        {
+            var sym = new Sym(y, y.Name);
+            if (y.Section != null) sym.Sec = SecOf[y.Section];
+            if (y.Type == SymbolType.Section && sym.Sec != null)
+            {
+                sym.Name = sym.Sec.Name;
+                sym.Sec.SecSym ??= sym;
+            }
+            Symbols.Add(sym);
+            SymOf[y] = sym;
+        }
+        foreach (var sec in Sections)
+        {
+            if (!sec.IsRela) continue;
+            if (sec.Elf.InfoSection == null || sec.Elf.Relocations == null)
+                throw new KpkException($"{File}: relocation section {sec.Name} has no target section");
+            sec.Base = SecOf[sec.Elf.InfoSection];
+            sec.Base.Rela = sec;
+            foreach (var r in sec.Elf.Relocations)
+                sec.Relas.Add(new Rela(r.Offset, r.Type, r.Symbol == null ? null : SymOf[r.Symbol], r.Addend));
+        }
+    }
+
+    public Sec? FindSection(string name) => _byName.GetValueOrDefault(name);
+
+    public Sym? FindSymbol(string name)
+    {
+        if (_symByName == null)
+        {
+            _symByName = new Dictionary<string, Sym>(StringComparer.Ordinal);
+            foreach (var s in Symbols) _symByName.TryAdd(s.Name, s);
+        }
+        return _symByName.GetValueOrDefault(name);
+    }
+
+    public InstructionMaps Instructions => _instructions ??= new InstructionMaps();
+
+    /// <summary>
+    /// Where a relocation really points within its symbol: for a PC-relative reference from code
+    /// the addend is biased by the distance from the relocated field to the end of the instruction.
+    /// </summary>
+    public long TargetOffset(Sec relaSec, Rela rela)
+    {
+        var text = relaSec.Base!;
+        if (!text.IsText || !(rela.Type is X86_64Relocation.Pc32 or X86_64Relocation.Plt32))
+            return rela.Addend;
+        ulong next = Instructions.For(text, File).NextInstructionAfter(rela.Offset);
+        return rela.Addend + (long)(next - rela.Offset);
+    }
+}

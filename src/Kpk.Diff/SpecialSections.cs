@@ -1,0 +1,241 @@
+using Kpk.Core;
+using Kpk.Elf;
+
+namespace Kpk.Diff;
+
+/// <summary>
+/// Special sections are tables with an entry per site in the code (a BUG, an exception fixup,
+/// a jump label, an alternative, a paravirt call, a retpoline...). The patch keeps the entries of
+/// the functions it carries and drops the rest, since the others describe code that stays in the
+/// running kernel.
+/// </summary>
+internal sealed class SpecialSections(Obj patched, DiffOptions options, List<string> fatal, List<string> warnings)
+{
+    private sealed record Table(string Name, Func<int>? FixedSize, bool IsJump = false, bool IsStaticCall = false);
+
+    private IEnumerable<Table> Tables()
+    {
+        var s = options.SpecialSizes;
+        yield return new Table("__bug_table", () => s.Bug);
+        yield return new Table(".fixup", null);
+        yield return new Table("__ex_table", () => s.ExTable);
+        yield return new Table("__jump_table", () => s.Jump, IsJump: true);
+        yield return new Table(".printk_index", () => s.PrintkIndex);
+        yield return new Table(".smp_locks", () => 4);
+        yield return new Table(".parainstructions", () => s.ParaInstructions);
+        yield return new Table(".static_call_sites", () => s.StaticCallSites, IsStaticCall: true);
+        yield return new Table(".altinstructions", () => s.AltInstructions);
+        yield return new Table(".retpoline_sites", () => 4);
+        yield return new Table(".return_sites", () => 4);
+        yield return new Table(".call_sites", () => 4);
+    }
+
+    public void Run()
+    {
+        // .fixup groups are found through __ex_table's references, which must be read before
+        // __ex_table is itself rebuilt.
+        Dictionary<long, long>? fixupMoves = null;
+        bool altinstr = false;
+        foreach (var table in Tables())
+        {
+            var sec = patched.FindSection(table.Name);
+            if (sec?.Rela == null) continue;
+            if (table.Name == ".fixup") fixupMoves = RebuildFixup(sec.Rela);
+            else Rebuild(sec.Rela, table, table.Name == "__ex_table" ? fixupMoves : null);
+            if (table.Name == ".altinstructions" && sec.Include) altinstr = true;
+        }
+        if (altinstr) IncludeAltReplacement();
+        RebuildOrc();
+    }
+
+    private bool KeepGroup(Sec rela, ulong start, ulong size, Table table)
+    {
+        bool found = false;
+        foreach (var r in rela.Relas)
+            if (r.Offset >= start && r.Offset < start + size && r.Sym is { IsFunc: true, Sec.Include: true })
+                found = true;
+        if (!found) return false;
+        if (table.IsJump) return CheckKey(rela, start, size, keyIndex: 2, "jump label");
+        if (table.IsStaticCall) return CheckKey(rela, start, size, keyIndex: 1, "static call");
+        return true;
+    }
+
+    /// <summary>
+    /// Jump labels and static calls are initialised when the patch module loads. Their keys
+    /// must then already be resolvable: in vmlinux or the patch itself, not in a module that may
+    /// load later (late module patching would apply the key's relocation after that init).
+    /// </summary>
+    private bool CheckKey(Sec rela, ulong start, ulong size, int keyIndex, string what)
+    {
+        var inGroup = rela.Relas.Where(r => r.Offset >= start && r.Offset < start + size).OrderBy(r => r.Offset).ToList();
+        if (inGroup.Count <= keyIndex)
+        {
+            fatal.Add($"{rela.Base!.Name}: entry at offset {start} has an unexpected format ({inGroup.Count} relocations)");
+            return false;
+        }
+        var key = inGroup[keyIndex].Sym;
+        var code = inGroup[0];
+        if (key == null) return true;
+        bool tracepoint = key.Name.StartsWith("__tracepoint_", StringComparison.Ordinal);
+        bool dynamicDebug = Analysis.IsDynamicDebug(key);
+        if (dynamicDebug)
+        {
+            // The descriptor is a new static of the patch; without the entry the pr_debug site
+            // stays a nop: the patched function runs, only that debug message cannot be enabled.
+            warnings.Add($"pr_debug in {code.Sym?.Name} cannot be enabled in the patched function (its dynamic-debug jump label is left out)");
+            return false;
+        }
+        string? keyModule = KeyModule(key);
+        if (keyModule == null) return true;
+        // An inert tracepoint or pr_debug in a module is harmless; leave it out.
+        if (tracepoint || dynamicDebug) return false;
+        fatal.Add($"{what} in {code.Sym?.Name}+0x{code.Addend:x} uses key {key.Name}, which lives in module {keyModule}: " +
+                  "use static_key_enabled() (or a plain call) instead");
+        return false;
+    }
+
+    /// <summary>The module a key lives in, or null when it is in vmlinux or the patch itself.</summary>
+    private string? KeyModule(Sym key)
+    {
+        if (key.Sec != null)
+            return options.ParentName == "vmlinux" || key.Status == Status.New ? null : options.ParentName;
+        string? exporter = options.Exports.ExporterOf(key.Name);
+        if (exporter != null) return exporter == "vmlinux" ? null : exporter;
+        if (options.ParentName != "vmlinux" && (options.Parent.HasGlobal(key.Name) || options.Parent.HasLocal(key.Name)))
+            return options.ParentName;
+        return null;
+    }
+
+    private void Rebuild(Sec rela, Table table, Dictionary<long, long>? fixupMoves)
+    {
+        var sec = rela.Base!;
+        int entry = table.FixedSize!();
+        if (entry <= 0) throw new KpkException($"entry size of {sec.Name} must be positive");
+        var src = sec.Data;
+        var dest = new byte[src.Length];
+        var kept = new List<Rela>();
+        ulong destOffset = 0;
+        for (ulong at = 0; at < (ulong)src.Length; at += (ulong)entry)
+        {
+            ulong size = Math.Min((ulong)entry, (ulong)src.Length - at);
+            if (!KeepGroup(rela, at, size, table)) continue;
+            foreach (var r in rela.Relas)
+            {
+                if (r.Offset < at || r.Offset >= at + size) continue;
+                r.Offset = r.Offset - at + destOffset;
+                if (fixupMoves != null && r.Sym?.Name == ".fixup" && fixupMoves.TryGetValue(r.Addend, out long moved)) r.Addend = moved;
+                if (r.Sym != null) r.Sym.Include = true;
+                kept.Add(r);
+            }
+            src.Slice((int)at, (int)size).CopyTo(dest.AsSpan((int)destOffset));
+            destOffset += size;
+        }
+        Finish(sec, rela, dest, destOffset, kept);
+    }
+
+    private static void Finish(Sec sec, Sec rela, byte[] dest, ulong length, List<Rela> kept)
+    {
+        if (length == 0)
+        {
+            sec.Status = rela.Status = Status.Same;
+            sec.Include = rela.Include = false;
+            return;
+        }
+        rela.Relas = kept;
+        rela.Include = sec.Include = true;
+        if (sec.SecSym != null) sec.SecSym.Include = true;
+        sec.NewData = dest.AsSpan(0, (int)length).ToArray();
+    }
+
+    /// <summary>
+    /// .fixup holds variable-sized code stubs, each starting where an __ex_table entry points.
+    /// Returns where each kept stub moved, so __ex_table's references can follow.
+    /// </summary>
+    private Dictionary<long, long> RebuildFixup(Sec rela)
+    {
+        var sec = rela.Base!;
+        var moves = new Dictionary<long, long>();
+        var ex = patched.FindSection(".rela__ex_table");
+        if (ex == null) return moves;
+        var starts = ex.Relas.Where(r => r.Sym?.Name == ".fixup").Select(r => r.Addend).Distinct().Order().ToList();
+        var src = sec.Data;
+        var dest = new byte[src.Length];
+        var kept = new List<Rela>();
+        ulong destOffset = 0;
+        for (int i = 0; i < starts.Count; i++)
+        {
+            ulong at = (ulong)starts[i];
+            ulong end = i + 1 < starts.Count ? (ulong)starts[i + 1] : (ulong)src.Length;
+            if (at >= (ulong)src.Length || end <= at) continue;
+            ulong size = end - at;
+            if (!KeepGroup(rela, at, size, new Table(".fixup", null))) continue;
+            foreach (var r in rela.Relas)
+            {
+                if (r.Offset < at || r.Offset >= at + size) continue;
+                r.Offset = r.Offset - at + destOffset;
+                if (r.Sym != null) r.Sym.Include = true;
+                kept.Add(r);
+            }
+            moves[(long)at] = (long)destOffset;
+            src.Slice((int)at, (int)size).CopyTo(dest.AsSpan((int)destOffset));
+            destOffset += size;
+        }
+        Finish(sec, rela, dest, destOffset, kept);
+        return moves;
+    }
+
+    private void IncludeAltReplacement()
+    {
+        var sec = patched.FindSection(".altinstr_replacement");
+        if (sec == null) return;
+        sec.Include = true;
+        foreach (var sym in patched.Symbols.Where(y => y.Sec == sec)) sym.Include = true;
+        if (sec.Rela == null) return;
+        sec.Rela.Include = true;
+        foreach (var r in sec.Rela.Relas)
+            if (r.Sym != null) Inclusion.IncludeSymbol(r.Sym);
+    }
+
+    /// <summary>ORC unwind entries are split in two parallel tables: .orc_unwind and .orc_unwind_ip.</summary>
+    private void RebuildOrc()
+    {
+        var orc = patched.FindSection(".orc_unwind");
+        var ip = patched.FindSection(".orc_unwind_ip");
+        if (orc == null || ip?.Rela == null) return;
+        int entry = options.SpecialSizes.Orc;
+        if (orc.Size % (ulong)entry != 0)
+        {
+            fatal.Add($".orc_unwind is {orc.Size} bytes, not a multiple of the ORC entry size {entry}");
+            return;
+        }
+        if (ip.Size != orc.Size / (ulong)entry * 4)
+        {
+            fatal.Add(".orc_unwind and .orc_unwind_ip do not describe the same number of entries");
+            return;
+        }
+        var src = orc.Data;
+        var dest = new byte[src.Length];
+        var kept = new List<Rela>();
+        int destIndex = 0;
+        foreach (var r in ip.Rela.Relas.OrderBy(r => r.Offset))
+        {
+            int srcIndex = (int)(r.Offset / 4);
+            if (r.Sym is not { IsFunc: true, Sec.Include: true }) continue;
+            src.Slice(srcIndex * entry, entry).CopyTo(dest.AsSpan(destIndex * entry));
+            r.Offset = (ulong)destIndex * 4;
+            r.Sym.Include = true;
+            kept.Add(r);
+            destIndex++;
+        }
+        if (destIndex == 0)
+        {
+            orc.Include = ip.Include = ip.Rela.Include = false;
+            orc.Status = ip.Status = ip.Rela.Status = Status.Same;
+            return;
+        }
+        ip.Rela.Relas = kept;
+        orc.Include = ip.Include = ip.Rela.Include = true;
+        orc.NewData = dest.AsSpan(0, destIndex * entry).ToArray();
+        ip.NewData = new byte[destIndex * 4];
+    }
+}
