@@ -48,16 +48,26 @@ internal sealed class SpecialSections(Obj patched, DiffOptions options, List<str
         RebuildOrc();
     }
 
-    private bool KeepGroup(Sec rela, ulong start, ulong size, Table table)
+    /// <summary>An entry is kept when one of its relocations points into a function the patch carries.</summary>
+    private bool KeepGroup(List<Rela> entry, ulong start, Sec table, Table kind)
     {
-        bool found = false;
-        foreach (var r in rela.Relas)
-            if (r.Offset >= start && r.Offset < start + size && r.Sym is { IsFunc: true, Sec.Include: true })
-                found = true;
-        if (!found) return false;
-        if (table.IsJump) return CheckKey(rela, start, size, keyIndex: 2, "jump label");
-        if (table.IsStaticCall) return CheckKey(rela, start, size, keyIndex: 1, "static call");
+        if (!entry.Any(r => r.Sym is { IsFunc: true, Sec.Include: true })) return false;
+        if (kind.IsJump) return CheckKey(entry, start, table, keyIndex: 2, "jump label");
+        if (kind.IsStaticCall) return CheckKey(entry, start, table, keyIndex: 1, "static call");
         return true;
+    }
+
+    /// <summary>Relocations grouped by the entry they fall in, in one pass: tables can hold tens of thousands of entries.</summary>
+    private static List<Rela>[] GroupByEntry(Sec rela, Func<ulong, int> entryOf, int entries)
+    {
+        var groups = new List<Rela>[entries];
+        for (int i = 0; i < entries; i++) groups[i] = new List<Rela>();
+        foreach (var r in rela.Relas.OrderBy(r => r.Offset))
+        {
+            int e = entryOf(r.Offset);
+            if (e >= 0 && e < entries) groups[e].Add(r);
+        }
+        return groups;
     }
 
     /// <summary>
@@ -65,12 +75,11 @@ internal sealed class SpecialSections(Obj patched, DiffOptions options, List<str
     /// must then already be resolvable: in vmlinux or the patch itself, not in a module that may
     /// load later (late module patching would apply the key's relocation after that init).
     /// </summary>
-    private bool CheckKey(Sec rela, ulong start, ulong size, int keyIndex, string what)
+    private bool CheckKey(List<Rela> inGroup, ulong start, Sec table, int keyIndex, string what)
     {
-        var inGroup = rela.Relas.Where(r => r.Offset >= start && r.Offset < start + size).OrderBy(r => r.Offset).ToList();
         if (inGroup.Count <= keyIndex)
         {
-            fatal.Add($"{rela.Base!.Name}: entry at offset {start} has an unexpected format ({inGroup.Count} relocations)");
+            fatal.Add($"{table.Name}: entry at offset {start} has an unexpected format ({inGroup.Count} relocations)");
             return false;
         }
         var key = inGroup[keyIndex].Sym;
@@ -115,13 +124,15 @@ internal sealed class SpecialSections(Obj patched, DiffOptions options, List<str
         var dest = new byte[src.Length];
         var kept = new List<Rela>();
         ulong destOffset = 0;
-        for (ulong at = 0; at < (ulong)src.Length; at += (ulong)entry)
+        int entries = (src.Length + entry - 1) / entry;
+        var groups = GroupByEntry(rela, offset => (int)(offset / (ulong)entry), entries);
+        for (int e = 0; e < entries; e++)
         {
+            ulong at = (ulong)e * (ulong)entry;
             ulong size = Math.Min((ulong)entry, (ulong)src.Length - at);
-            if (!KeepGroup(rela, at, size, table)) continue;
-            foreach (var r in rela.Relas)
+            if (!KeepGroup(groups[e], at, sec, table)) continue;
+            foreach (var r in groups[e])
             {
-                if (r.Offset < at || r.Offset >= at + size) continue;
                 r.Offset = r.Offset - at + destOffset;
                 if (fixupMoves != null && r.Sym?.Name == ".fixup" && fixupMoves.TryGetValue(r.Addend, out long moved)) r.Addend = moved;
                 if (r.Sym != null) r.Sym.Include = true;
@@ -162,16 +173,21 @@ internal sealed class SpecialSections(Obj patched, DiffOptions options, List<str
         var dest = new byte[src.Length];
         var kept = new List<Rela>();
         ulong destOffset = 0;
-        for (int i = 0; i < starts.Count; i++)
+        var startArray = starts.Select(x => (ulong)x).ToArray();
+        var groups = GroupByEntry(rela, offset =>
         {
-            ulong at = (ulong)starts[i];
-            ulong end = i + 1 < starts.Count ? (ulong)starts[i + 1] : (ulong)src.Length;
+            int i = Array.BinarySearch(startArray, offset);
+            return i >= 0 ? i : ~i - 1;
+        }, startArray.Length);
+        for (int i = 0; i < startArray.Length; i++)
+        {
+            ulong at = startArray[i];
+            ulong end = i + 1 < startArray.Length ? startArray[i + 1] : (ulong)src.Length;
             if (at >= (ulong)src.Length || end <= at) continue;
             ulong size = end - at;
-            if (!KeepGroup(rela, at, size, new Table(".fixup", null))) continue;
-            foreach (var r in rela.Relas)
+            if (!KeepGroup(groups[i], at, sec, new Table(".fixup", null))) continue;
+            foreach (var r in groups[i])
             {
-                if (r.Offset < at || r.Offset >= at + size) continue;
                 r.Offset = r.Offset - at + destOffset;
                 if (r.Sym != null) r.Sym.Include = true;
                 kept.Add(r);

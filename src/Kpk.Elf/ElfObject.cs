@@ -84,7 +84,7 @@ public sealed class ElfObject : IDisposable
     /// <summary>Adds a symbol, keeping the invariant that local symbols come before global ones.</summary>
     public ElfSymbol AddSymbol(ElfSymbol symbol)
     {
-        if (symbol.Binding == SymbolBinding.Local)
+        if (symbol.Binding == SymbolBinding.Local && Symbols.Count > 0 && Symbols[^1].Binding != SymbolBinding.Local)
         {
             int firstGlobal = Symbols.FindIndex(s => s.Binding != SymbolBinding.Local);
             Symbols.Insert(firstGlobal < 0 ? Symbols.Count : firstGlobal, symbol);
