@@ -8,6 +8,7 @@ foreach (var command in new[]
          {
              ElfCommands.Create(),
              DiffObjectCommand.Create(),
+             DemoCommand.Create(),
          })
 {
     root.Subcommands.Add(command);

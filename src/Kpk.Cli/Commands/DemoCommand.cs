@@ -1,0 +1,59 @@
+using System.CommandLine;
+using Kpk.Build.Demo;
+using Kpk.Elf;
+
+namespace Kpk.Cli.Commands;
+
+/// <summary><c>kpk demo</c>: kpk's main job on a bundled example, end to end.</summary>
+public static class DemoCommand
+{
+    public static Command Create()
+    {
+        var keep = new Option<bool>("--keep") { Description = "Keep the work directory and print where it is" };
+        var verbose = CommonOptions.Verbose();
+        var cmd = new Command("demo", "Run kpk's main job on the bundled example and show the result") { keep, verbose };
+        cmd.SetAction(pr =>
+        {
+            var reporter = CliRunner.Reporter(pr.GetValue(verbose));
+            string examples = Path.Combine(RepoLayout.Root, "examples", "demo");
+            string work = Directory.CreateTempSubdirectory("kpk-demo-").FullName;
+            try
+            {
+                var outcome = ObjectDemo.Run(examples, work, reporter, CliRunner.Cancellation);
+                var r = outcome.Result;
+                Console.Out.WriteLine();
+                Console.Out.WriteLine($"outcome: {r.Outcome}");
+                foreach (var f in r.Functions) Console.Out.WriteLine($"  replaces {f.Name} in {f.ParentObject} (sympos {f.Sympos})");
+                foreach (var f in r.New) Console.Out.WriteLine($"  new function {f}");
+                foreach (var b in r.Bindings) Console.Out.WriteLine($"  binds {b.Name} in {b.ParentObject} at load time, as {b.KlpSymbolName}");
+                foreach (var e in r.Errors) Console.Out.WriteLine($"  cannot patch: {e}");
+                if (r.Output != null)
+                {
+                    Console.Out.WriteLine();
+                    using var written = ElfObject.Read(outcome.PatchObject);
+                    ElfDump.WriteText(ElfDump.Describe(written, withRelocations: false), Console.Out);
+                }
+                if (pr.GetValue(keep)) Console.Out.WriteLine($"\nwork directory: {work}");
+                return r.Outcome == Kpk.Diff.DiffOutcome.Patched ? 0 : 1;
+            }
+            finally
+            {
+                if (!pr.GetValue(keep)) Directory.Delete(work, recursive: true);
+            }
+        });
+        return cmd;
+    }
+}
+
+/// <summary>Where kpk's own files (examples, headers) are: beside the checkout kpk was built from.</summary>
+public static class RepoLayout
+{
+    public static string Root { get; } = Find();
+
+    private static string Find()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "kpk.slnx"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new Kpk.Core.KpkException($"cannot find kpk's checkout above {AppContext.BaseDirectory}");
+    }
+}
