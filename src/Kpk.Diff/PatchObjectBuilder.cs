@@ -181,8 +181,9 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
         var locals = (patched.Symbols.Where(s => s.IsLocal && s.Twin != null && s.Sec != null
                 && s.Type is SymbolType.Func or SymbolType.Object && !Analysis.IsSpecialStatic(s))
             .Select(s => s.Twin!.Name)).ToList();
-        _block = options.Parent.FindBlock(file.Name, locals)
-            ?? throw new KpkException($"{options.Parent.Source}: no symbols of {file.Name} match the original object's locals; is it the right {options.ParentName}?");
+        string fileName = file.Twin?.Name ?? file.Name;
+        _block = options.Parent.FindBlock(fileName, locals)
+            ?? throw new KpkException($"{options.Parent.Source}: no symbols of {fileName} match the original object's locals; is it the right {options.ParentName}?");
         return _block;
     }
 
