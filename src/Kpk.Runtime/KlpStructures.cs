@@ -21,10 +21,12 @@ public sealed record PatchedObject(string Name, IReadOnlyList<PatchedFunction> F
 /// <list type="bullet">
 /// <item>a <c>klp_func</c> is a relocation to a string (<c>old_name</c>) followed 8 bytes later by a
 /// relocation to a function of the module (<c>new_func</c>); <c>old_sympos</c> is the next 8 bytes;</item>
-/// <item>a <c>klp_object</c> is a relocation to the first <c>klp_func</c> of an array (<c>funcs</c>), preceded
-/// by a relocation to its name string, or by none when the name is NULL (vmlinux);</item>
-/// <item>the <c>klp_patch</c> is a relocation to the first <c>klp_object</c> (<c>objs</c>) preceded by one to
-/// <c>__this_module</c> (<c>mod</c>); its <c>replace</c> flag is the byte at <c>objs + 16</c>.</item>
+/// <item>the <c>klp_patch</c> is a relocation to <c>__this_module</c> (<c>mod</c>) followed by one to the
+/// <c>klp_object</c> array (<c>objs</c>); its <c>replace</c> flag is the byte 24 bytes in;</item>
+/// <item>a <c>klp_object</c> has a relocation to its name string (none when NULL: vmlinux), then one to its
+/// <c>klp_func</c> array (<c>funcs</c>), which may hold only the terminator (an object with callbacks only).
+/// Array strides (sizeof of each struct, which depends on the kernel config) come from the distance
+/// between neighbouring elements.</item>
 /// </list>
 /// The offsets used are those of the external members, which the kernel has kept in place since they
 /// were introduced. kpatch-built modules instead carry a <c>.kpatch.funcs</c> table
@@ -47,7 +49,8 @@ public sealed class KlpStructures
 
     private KlpStructures(ElfObject module)
     {
-        foreach (var rela in module.Sections.Where(s => s.IsRelocation && s.InfoSection != null && s.Relocations != null))
+        // Only allocated sections hold the structures; .debug_info also points at them, and must not count.
+        foreach (var rela in module.Sections.Where(s => s.IsRelocation && s.InfoSection is { IsAlloc: true } && s.Relocations != null))
         {
             var section = rela.InfoSection!;
             if (!_pointers.TryGetValue(section, out var map)) _pointers[section] = map = new();
@@ -95,48 +98,83 @@ public sealed class KlpStructures
                 funcs[new Location(section, (long)offset)] = new PatchedFunction(oldName, sympos, replacement);
             }
         }
-        if (funcs.Count == 0) return [];
-        long stride = FuncStride(funcs.Keys);
+        long funcStride = Stride(funcs.Keys);
 
-        // klp_objects: pointers to the first klp_func of an array, at offset 8 of the object.
-        var objects = new List<(Location At, PatchedObject Object)>();
+        // A klp_object's funcs (offset 8) points at a klp_func array: a known klp_func, or an empty
+        // array (only the zeroed terminator) for an object that has callbacks but patches nothing.
+        bool IsFuncArray(Location at) => funcs.ContainsKey(at) || IsEmptyFuncArray(at);
+        var candidates = new List<Location>();
         foreach (var (section, map) in _pointers)
-        {
             foreach (var (offset, target) in map)
+                if (offset >= PointerSize && IsFuncArray(target))
+                    candidates.Add(new Location(section, (long)offset - PointerSize));
+
+        List<Location> objects;
+        if (FindPatch() is { } objs)
+        {
+            // The klp_patch's objs array: objects at a fixed stride from its start, up to the terminator.
+            long stride = Stride(candidates.Where(c => c.Section == objs.Section && c.Offset >= objs.Offset));
+            var known = candidates.ToHashSet();
+            objects = new();
+            for (var at = objs; known.Contains(at); at = at with { Offset = at.Offset + stride })
             {
-                if (offset < PointerSize || !funcs.ContainsKey(target)) continue;
-                // The funcs member of a klp_object follows its name; a klp_func's new_func never points at a klp_func.
-                string name = map.TryGetValue(offset - PointerSize, out var nameAt) ? ReadString(nameAt) ?? "?" : "vmlinux";
-                var list = new List<PatchedFunction>();
-                for (var at = target; funcs.TryGetValue(at, out var f); at = at with { Offset = at.Offset + stride })
-                {
-                    list.Add(f);
-                    if (stride == 0) break;
-                }
-                objects.Add((new Location(section, (long)offset - PointerSize), new PatchedObject(name, list)));
+                objects.Add(at);
+                if (stride == 0) break;
             }
         }
-        FindReplace(objects.Select(o => o.At).ToHashSet());
-        return objects.OrderBy(o => o.At.Section.Index).ThenBy(o => o.At.Offset).Select(o => o.Object).ToList();
+        else
+        {
+            // No klp_patch found (e.g. it is built at run time): every object that points at klp_funcs.
+            objects = candidates.Where(c => funcs.ContainsKey(Pointer(c, PointerSize)!.Value))
+                .OrderBy(c => c.Section.Index).ThenBy(c => c.Offset).ToList();
+        }
+
+        var result = new List<PatchedObject>();
+        foreach (var obj in objects)
+        {
+            string name = Pointer(obj, 0) is { } nameAt ? ReadString(nameAt) ?? "?" : "vmlinux"; // NULL name means vmlinux
+            var list = new List<PatchedFunction>();
+            for (var at = Pointer(obj, PointerSize)!.Value; funcs.TryGetValue(at, out var f); at = at with { Offset = at.Offset + funcStride })
+            {
+                list.Add(f);
+                if (funcStride == 0) break;
+            }
+            result.Add(new PatchedObject(name, list));
+        }
+        return result;
     }
 
-    /// <summary>sizeof(struct klp_func) varies with the kernel's config; the closest two klp_funcs in one array tell it.</summary>
-    private static long FuncStride(IEnumerable<Location> funcs) =>
-        funcs.GroupBy(f => f.Section)
-            .SelectMany(g => g.Select(f => f.Offset).Order().Zip(g.Select(f => f.Offset).Order().Skip(1), (a, b) => b - a))
-            .DefaultIfEmpty(0).Min();
+    /// <summary>Where the pointer at <paramref name="at"/> + <paramref name="delta"/> points, if there is one.</summary>
+    private Location? Pointer(Location at, long delta) =>
+        _pointers.TryGetValue(at.Section, out var map) && map.TryGetValue((ulong)(at.Offset + delta), out var target) ? target : null;
 
-    private void FindReplace(HashSet<Location> objectStarts)
+    /// <summary>A klp_func array holding only its terminator: zero old_name and new_func, no relocation there.</summary>
+    private bool IsEmptyFuncArray(Location at) =>
+        !at.Section.IsExecutable && at.Section.IsAlloc && Pointer(at, 0) == null && Pointer(at, PointerSize) == null
+        && at.Offset >= 0 && at.Offset + 2 * PointerSize <= (long)at.Section.Size
+        // An all-zero array lands in .bss (no bytes in the file: zero by definition).
+        && (at.Section.Type == SectionType.NoBits || (ReadU64(at.Section, at.Offset) == 0 && ReadU64(at.Section, at.Offset + PointerSize) == 0));
+
+    /// <summary>The size of one array element (sizeof(struct klp_func), sizeof(struct klp_object)) varies with the kernel's config; the closest two elements tell it.</summary>
+    private static long Stride(IEnumerable<Location> items) =>
+        items.GroupBy(f => f.Section)
+            .SelectMany(g => g.Select(f => f.Offset).Order().Zip(g.Select(f => f.Offset).Order().Skip(1), (a, b) => b - a))
+            .Where(gap => gap > 0).DefaultIfEmpty(0).Min();
+
+    /// <summary>
+    /// The klp_patch { mod; objs; states; replace; }: mod points to __this_module, objs to the objects.
+    /// Sets <see cref="Replace"/> and returns where objs points.
+    /// </summary>
+    private Location? FindPatch()
     {
-        foreach (var (section, map) in _pointers)
-            foreach (var (offset, target) in map)
+        foreach (var (section, names) in _symbolPointers)
+            foreach (var (offset, symbol) in names)
             {
-                if (!objectStarts.Contains(target) || offset < PointerSize) continue;
-                // klp_patch { mod; objs; states; replace; }: mod points to __this_module.
-                if (!_symbolPointers[section].TryGetValue(offset - PointerSize, out var mod) || mod != "__this_module") continue;
-                Replace = ReadU64(section, (long)offset + 2 * PointerSize) is var word && (word & 0xff) != 0;
-                return;
+                if (symbol != "__this_module" || Pointer(new Location(section, (long)offset), PointerSize) is not { } objs) continue;
+                Replace = (ReadU64(section, (long)offset + 3 * PointerSize) & 0xff) != 0;
+                return objs;
             }
+        return null;
     }
 
     private List<PatchedObject> ReadKpatchFuncs(ElfObject module)
