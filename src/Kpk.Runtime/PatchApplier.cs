@@ -93,6 +93,8 @@ public sealed record UndoResult(string Name, bool WasEnabled, TimeSpan Transitio
 /// <summary><c>kpk undo</c>: disables a live patch, waits for every task to leave it, and unloads the module.</summary>
 public sealed class PatchRemover(RuntimeContext context)
 {
+    private static readonly TimeSpan FreeTimeout = TimeSpan.FromSeconds(5);
+
     public UndoResult Undo(string nameOrId, TimeSpan wait)
     {
         string name = Resolve(nameOrId);
@@ -113,6 +115,14 @@ public sealed class PatchRemover(RuntimeContext context)
                 throw new KpkException($"{name}: disabled, but the transition did not finish in {wait.TotalSeconds:0.#}s; {TransitionWaiter.Describe(result.Blocking)}. " +
                                        $"The module stays loaded; run 'kpk undo {name}' again later to unload it.");
             elapsed = result.Elapsed;
+            // The kernel frees a disabled patch from a work item, dropping its hold on the module only
+            // then; rmmod before that fails with "in use". The directory going away marks the moment.
+            var freed = System.Diagnostics.Stopwatch.StartNew();
+            while (context.Sysfs.IsRegistered(name) && freed.Elapsed < FreeTimeout)
+            {
+                context.Cancel.ThrowIfCancellationRequested();
+                Thread.Sleep(context.PollInterval);
+            }
         }
         context.Reporter.Stage($"unloading {name}");
         try { context.Loader.Unload(name); }
