@@ -226,7 +226,7 @@ public class ApplyUndoTests
         sys.Kernel.HoldDisable = true;
         // The kernel starts the disable transition inside the write to enabled; the fake kernel thread
         // would see the write a few ms late, so the transition is marked as already running.
-        File.WriteAllText(sys.Root.Resolve("/sys/kernel/livepatch/kpk_fixture/transition"), "1\n");
+        sys.WriteSys("/sys/kernel/livepatch/kpk_fixture/transition", "1\n");
         sys.AddTask(100, "bash", 1, "[<0>] livepatch_cmdline_proc_show+0x1/0x2\n"); // still in the new code
         var e = Assert.Throws<KpkException>(() => new PatchRemover(sys.Context()).Undo("kpk_fixture", Short));
         Assert.Contains("disabled, but the transition did not finish", e.Message);

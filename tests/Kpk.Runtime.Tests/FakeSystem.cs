@@ -64,12 +64,15 @@ public sealed class FakeSystem : IDisposable
     {
         string dir = Root.Resolve($"/proc/{pid}/task/{tid ?? pid}");
         Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "comm"), comm + "\n");
-        File.WriteAllText(Path.Combine(dir, "patch_state"), patchState + "\n");
-        if (stack != null) File.WriteAllText(Path.Combine(dir, "stack"), stack);
+        FakeKernel.WriteAttribute(Path.Combine(dir, "comm"), comm + "\n");
+        FakeKernel.WriteAttribute(Path.Combine(dir, "patch_state"), patchState + "\n");
+        if (stack != null) FakeKernel.WriteAttribute(Path.Combine(dir, "stack"), stack);
     }
 
     public string ReadSys(string path) => File.ReadAllText(Root.Resolve(path)).Trim();
+
+    /// <summary>Sets an attribute as the kernel would: readers never see it half-written.</summary>
+    public void WriteSys(string path, string value) => FakeKernel.WriteAttribute(Root.Resolve(path), value);
 
     public void Dispose()
     {
@@ -119,22 +122,22 @@ public sealed class FakeKernel : IModuleLoader, IDisposable
         {
             if (Directory.Exists(_root.SysModule(name))) throw new KpkException($"insmod: ERROR: could not insert module {modulePath}: File exists");
             Directory.CreateDirectory(_root.SysModule(name));
-            File.WriteAllText(Path.Combine(_root.SysModule(name), "initstate"), "live\n");
+            WriteAttribute(Path.Combine(_root.SysModule(name), "initstate"), "live\n");
             Loaded.Add(name);
             if (RegisterNothing) return;
             if (module.Replace == true)
                 foreach (string other in Directory.GetDirectories(_root.Livepatch)) Directory.Delete(other, true);
             string dir = _root.LivepatchDir(name);
             Directory.CreateDirectory(dir);
-            File.WriteAllText(Path.Combine(dir, "enabled"), "1\n");
-            File.WriteAllText(Path.Combine(dir, "transition"), HoldTransitions ? "1\n" : "0\n");
-            File.WriteAllText(Path.Combine(dir, "force"), "");
+            WriteAttribute(Path.Combine(dir, "enabled"), "1\n");
+            WriteAttribute(Path.Combine(dir, "transition"), HoldTransitions ? "1\n" : "0\n");
+            WriteAttribute(Path.Combine(dir, "force"), "");
             foreach (var obj in module.Objects)
             {
                 string objDir = Path.Combine(dir, obj.Name);
                 Directory.CreateDirectory(objDir);
                 // An object for a module that is not loaded waits, unpatched, for that module.
-                File.WriteAllText(Path.Combine(objDir, "patched"), obj.Name == "vmlinux" || Directory.Exists(_root.SysModule(obj.Name)) ? "1\n" : "0\n");
+                WriteAttribute(Path.Combine(objDir, "patched"), obj.Name == "vmlinux" || Directory.Exists(_root.SysModule(obj.Name)) ? "1\n" : "0\n");
                 foreach (var f in obj.Functions) Directory.CreateDirectory(Path.Combine(objDir, f.SysfsName));
             }
         }
@@ -168,18 +171,26 @@ public sealed class FakeKernel : IModuleLoader, IDisposable
                     if (File.ReadAllText(Path.Combine(dir, "force")).Trim() == "1")
                     {
                         _forced.Add(name);
-                        File.WriteAllText(Path.Combine(dir, "force"), "");
-                        File.WriteAllText(Path.Combine(dir, "transition"), "0\n");
+                        WriteAttribute(Path.Combine(dir, "force"), "");
+                        WriteAttribute(Path.Combine(dir, "transition"), "0\n");
                     }
                     if (File.ReadAllText(Path.Combine(dir, "enabled")).Trim() == "0")
                     {
-                        if (HoldDisable) File.WriteAllText(Path.Combine(dir, "transition"), "1\n");
+                        if (HoldDisable) WriteAttribute(Path.Combine(dir, "transition"), "1\n");
                         else Directory.Delete(dir, true); // the kernel frees a disabled patch once its transition ends
                     }
                 }
                 catch (IOException) { }
             }
         }
+    }
+
+    /// <summary>sysfs reads never see a torn value; a plain rewrite in a test tree could, so write and rename.</summary>
+    public static void WriteAttribute(string path, string value)
+    {
+        string temp = path + ".fake-tmp-" + Guid.NewGuid().ToString("N");
+        File.WriteAllText(temp, value);
+        File.Move(temp, path, overwrite: true);
     }
 
     public void Dispose() => _thread.Dispose();
