@@ -58,7 +58,7 @@ public sealed record PatchInfo
         if (Objects.Count == 0) output.WriteLine("functions:      none found in the module's klp structures");
         foreach (var obj in Objects)
         {
-            output.WriteLine($"object {obj.Name}:");
+            output.WriteLine($"object {obj.Name}:{(obj.Functions.Count == 0 ? " no functions (callbacks only)" : "")}");
             foreach (var f in obj.Functions)
                 output.WriteLine($"  {f.Name}{(f.Sympos != 0 ? $",{f.Sympos}" : "")}{(f.Replacement != null ? $" -> {f.Replacement}" : "")}");
         }

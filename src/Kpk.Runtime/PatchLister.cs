@@ -1,7 +1,7 @@
 namespace Kpk.Runtime;
 
 /// <summary>What <c>kpk list</c> shows: the patches in the kernel, and the installed ones.</summary>
-public sealed record PatchListing(string Release, IReadOnlyList<LoadedPatch> Loaded, IReadOnlyList<InstalledListing> Installed);
+public sealed record PatchListing(string Release, string? BuildId, IReadOnlyList<LoadedPatch> Loaded, IReadOnlyList<InstalledListing> Installed);
 
 public sealed record InstalledListing(string Name, string Release, string Path, string? Id, bool Loaded, bool ForRunningKernel);
 
@@ -16,6 +16,6 @@ public sealed class PatchLister(RuntimeContext context)
             p.Name, p.Release, p.Path, p.Id,
             Loaded: p.Release == release && (context.Sysfs.IsRegistered(p.Name) || context.Sysfs.IsModuleLoaded(p.Name)),
             ForRunningKernel: p.Release == release)).ToList();
-        return new PatchListing(release, loaded, installed);
+        return new PatchListing(release, context.Kernel.BuildId, loaded, installed);
     }
 }

@@ -177,7 +177,7 @@ public static class RuntimeCommands
     private static void WriteListing(PatchListing listing, bool verbose)
     {
         var output = Console.Out;
-        output.WriteLine($"running kernel: {listing.Release}");
+        output.WriteLine($"running kernel: {listing.Release}{(listing.BuildId != null ? $" (build id {listing.BuildId})" : "")}");
         if (listing.Loaded.Count == 0) output.WriteLine("loaded live patches: none");
         else output.WriteLine("loaded live patches:");
         foreach (var p in listing.Loaded)
