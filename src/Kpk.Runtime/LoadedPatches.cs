@@ -30,6 +30,18 @@ public sealed class LivepatchSysfs(SystemRoot root)
     /// <summary>A module is loaded when /sys/module/&lt;name&gt; exists (a replaced patch stays loaded without a livepatch directory).</summary>
     public bool IsModuleLoaded(string module) => Directory.Exists(root.SysModule(module));
 
+    /// <summary>
+    /// A loaded live patch module, registered or not: the kernel taints every module with
+    /// livepatch=Y in its .modinfo with K, shown in /sys/module/NAME/taint. This keeps <c>undo</c>
+    /// from ever unloading an ordinary module that happens to have the name asked for.
+    /// </summary>
+    public bool IsLivepatchModuleLoaded(string module)
+    {
+        if (IsRegistered(module)) return true;
+        try { return File.ReadAllText(Path.Combine(root.SysModule(module), "taint")).Contains('K'); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
     public IReadOnlyList<LoadedPatch> List()
     {
         if (!Directory.Exists(root.Livepatch)) return [];

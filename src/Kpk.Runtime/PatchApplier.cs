@@ -23,7 +23,7 @@ public sealed class PatchApplier(RuntimeContext context)
         string release = CheckKernel(package);
 
         if (context.Sysfs.IsRegistered(name) || context.Sysfs.IsModuleLoaded(name))
-            throw new KpkException($"{package.Source}: live patch {name} is already loaded; kpk undo {name} first");
+            throw new KpkException($"{package.Source}: module {name} is already loaded{(context.Sysfs.IsLivepatchModuleLoaded(name) ? $"; kpk undo {name} first" : " and is not a live patch")}");
 
         context.Reporter.Stage($"loading {name}");
         context.Loader.Load(module.Path);
@@ -139,11 +139,13 @@ public sealed class PatchRemover(RuntimeContext context)
     private string Resolve(string nameOrId)
     {
         string name = ModuleName.Normalize(nameOrId);
-        if (context.Sysfs.IsRegistered(name) || context.Sysfs.IsModuleLoaded(name)) return name;
+        if (context.Sysfs.IsLivepatchModuleLoaded(name)) return name;
         var byId = context.Applied.All().Concat(new InstalledPatches(context).All().Select(p => p.Manifest).OfType<PatchManifest>())
             .FirstOrDefault(m => m.Id == nameOrId);
-        if (byId != null && (context.Sysfs.IsRegistered(ModuleName.Normalize(byId.Name)) || context.Sysfs.IsModuleLoaded(ModuleName.Normalize(byId.Name))))
+        if (byId != null && context.Sysfs.IsLivepatchModuleLoaded(ModuleName.Normalize(byId.Name)))
             return ModuleName.Normalize(byId.Name);
+        if (context.Sysfs.IsModuleLoaded(name))
+            throw new KpkException($"module {name} is loaded but is not a live patch (no K in {context.Root.SysModule(name)}/taint); kpk undo only removes live patches");
         var loaded = context.Sysfs.List().Select(p => p.Name).ToList();
         throw new KpkException($"no live patch {nameOrId} is loaded{(byId != null ? $" (id {nameOrId} is module {byId.Name})" : "")}; " +
                                (loaded.Count == 0 ? "no live patch is loaded" : "loaded: " + string.Join(", ", loaded)));

@@ -86,7 +86,7 @@ public class ApplyUndoTests
         string ko = Fixtures.Module(sys.Work, "kpk_fixture");
         new PatchApplier(sys.Context()).Apply(ko, Wait, false);
         var e = Assert.Throws<KpkException>(() => new PatchApplier(sys.Context()).Apply(ko, Wait, false));
-        Assert.Contains("live patch kpk_fixture is already loaded", e.Message);
+        Assert.Contains("module kpk_fixture is already loaded; kpk undo kpk_fixture first", e.Message);
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public class ApplyUndoTests
     }
 
     [Fact]
-    public void Module_that_registers_no_patch_is_an_error()
+    public void Module_that_registers_no_patch_is_refused()
     {
         using var sys = new FakeSystem();
         sys.Kernel.RegisterNothing = true;
@@ -202,6 +202,18 @@ public class ApplyUndoTests
         var e = Assert.Throws<KpkException>(() => new PatchRemover(sys.Context()).Undo("nope", Wait));
         Assert.Equal("no live patch nope is loaded; loaded: kpk_fixture", e.Message);
         Assert.Empty(sys.Kernel.Unloaded);
+    }
+
+    [Fact]
+    public void Undo_never_unloads_a_module_that_is_not_a_live_patch()
+    {
+        using var sys = new FakeSystem();
+        Directory.CreateDirectory(sys.Root.SysModule("ext4"));
+        File.WriteAllText(Path.Combine(sys.Root.SysModule("ext4"), "taint"), "\n");
+        var e = Assert.Throws<KpkException>(() => new PatchRemover(sys.Context()).Undo("ext4", Wait));
+        Assert.Contains("module ext4 is loaded but is not a live patch", e.Message);
+        Assert.Empty(sys.Kernel.Unloaded);
+        Assert.True(Directory.Exists(sys.Root.SysModule("ext4")));
     }
 
     [Fact]

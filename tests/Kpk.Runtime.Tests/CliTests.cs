@@ -35,6 +35,7 @@ public class CliTests
             name=$(basename "$1" .ko | tr - _)
             lp="$FAKE_ROOT/sys/kernel/livepatch/$name"
             mkdir -p "$FAKE_ROOT/sys/module/$name" "$lp/vmlinux/cmdline_proc_show,1"
+            echo K > "$FAKE_ROOT/sys/module/$name/taint"
             echo 1 > "$lp/enabled"; echo 0 > "$lp/transition"; : > "$lp/force"; echo 1 > "$lp/vmlinux/patched"
             """);
         File.WriteAllText(rmmod, """

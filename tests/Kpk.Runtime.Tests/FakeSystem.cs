@@ -123,6 +123,7 @@ public sealed class FakeKernel : IModuleLoader, IDisposable
             if (Directory.Exists(_root.SysModule(name))) throw new KpkException($"insmod: ERROR: could not insert module {modulePath}: File exists");
             Directory.CreateDirectory(_root.SysModule(name));
             WriteAttribute(Path.Combine(_root.SysModule(name), "initstate"), "live\n");
+            if (module.IsLivepatch) WriteAttribute(Path.Combine(_root.SysModule(name), "taint"), "K\n"); // TAINT_LIVEPATCH
             Loaded.Add(name);
             if (RegisterNothing) return;
             if (module.Replace == true)

@@ -19,7 +19,7 @@ public class ModuleReadingTests
     }
 
     [Fact]
-    public void ModInfo_entry_without_equals_is_an_error_naming_the_file()
+    public void ModInfo_entry_without_equals_is_refused_naming_the_file()
     {
         var e = Assert.Throws<KpkException>(() => ModInfo.Parse("name=lp\0garbage\0"u8, "bad.ko"));
         Assert.Contains("bad.ko", e.Message);

@@ -66,7 +66,7 @@ public class TarballTests
     }
 
     [Fact]
-    public void Truncated_tarball_is_an_error_not_a_crash()
+    public void Truncated_tarball_is_refused_without_a_crash()
     {
         using var dir = TestPaths.TempDir();
         string ko = Fixtures.Module(dir.Path, "kpk_fixture");
