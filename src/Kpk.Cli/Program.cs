@@ -13,4 +13,5 @@ foreach (var command in new[]
 {
     root.Subcommands.Add(command);
 }
+foreach (var command in RuntimeCommands.Create()) root.Subcommands.Add(command); // apply, list, undo, info, install, uninstall, load-installed
 return CliRunner.Invoke(root, args);

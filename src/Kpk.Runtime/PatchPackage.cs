@@ -1,0 +1,99 @@
+using Kpk.Core;
+
+namespace Kpk.Runtime;
+
+/// <summary>
+/// A live patch as the user hands it to kpk: a bare module (<c>NAME.ko</c>) or a tarball
+/// (<c>kpk-ID.tar.gz</c> holding <c>kpk-ID/NAME.ko</c>, <c>kpk-ID/*.patch</c>, <c>kpk-ID/manifest.json</c>).
+/// A tarball is unpacked into a private temporary directory, removed on Dispose.
+/// </summary>
+public sealed class PatchPackage : IDisposable
+{
+    private readonly string? _unpacked;
+
+    private PatchPackage(string source, LivePatchModule module, PatchManifest? manifest, string? unpacked, IReadOnlyList<string> patches)
+    {
+        Source = source;
+        Module = module;
+        Manifest = manifest;
+        _unpacked = unpacked;
+        Patches = patches;
+    }
+
+    /// <summary>The file the user named.</summary>
+    public string Source { get; }
+    public LivePatchModule Module { get; }
+    /// <summary>The tarball's manifest; null for a bare module.</summary>
+    public PatchManifest? Manifest { get; }
+    /// <summary>The source patches in the tarball (unpacked paths); empty for a bare module.</summary>
+    public IReadOnlyList<string> Patches { get; }
+
+    public string Name => Module.Name;
+    public string? Id => Manifest?.Id;
+
+    public static PatchPackage Open(string path)
+    {
+        if (!File.Exists(path)) throw new KpkException($"{path}: no such file");
+        Span<byte> magic = stackalloc byte[4];
+        int n;
+        using (var f = File.OpenRead(path)) n = f.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
+        if (n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) return OpenTarball(path);
+        if (n == 4 && magic is [0x7f, (byte)'E', (byte)'L', (byte)'F']) return new PatchPackage(path, LivePatchModule.Read(path), null, null, []);
+        throw new KpkException($"{path}: neither a kernel module (ELF) nor a kpk tarball (.tar.gz)");
+    }
+
+    private static PatchPackage OpenTarball(string path)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"kpk-unpack-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            SafeTarExtractor.Extract(path, dir);
+            var tops = Directory.GetDirectories(dir);
+            if (tops.Length != 1 || Directory.GetFiles(dir).Length != 0)
+                throw new KpkException($"{path}: a kpk tarball holds exactly one directory kpk-ID/");
+            string top = tops[0];
+            string manifestPath = Path.Combine(top, PatchManifest.FileName);
+            if (!File.Exists(manifestPath))
+                throw new KpkException($"{path}: no {Path.GetFileName(top)}/{PatchManifest.FileName}");
+            var manifest = PatchManifest.Parse(File.ReadAllText(manifestPath), $"{path}:{Path.GetFileName(top)}/{PatchManifest.FileName}");
+            if (Path.GetFileName(top) != "kpk-" + manifest.Id)
+                throw new KpkException($"{path}: directory {Path.GetFileName(top)}/ does not match the manifest id {manifest.Id} (expected kpk-{manifest.Id}/)");
+            string ko = Path.Combine(top, manifest.Name + ".ko");
+            if (!File.Exists(ko))
+                throw new KpkException($"{path}: no {Path.GetFileName(top)}/{manifest.Name}.ko (the manifest names module {manifest.Name})");
+            var module = LivePatchModule.Read(ko);
+            if (ModuleName.Normalize(module.Name) != ModuleName.Normalize(manifest.Name))
+                throw new KpkException($"{path}: the module is named {module.Name} in its .modinfo but {manifest.Name} in the manifest");
+            if (module.KernelRelease != null && module.KernelRelease != manifest.KernelRelease)
+                throw new KpkException($"{path}: the module's vermagic is for {module.KernelRelease} but the manifest says {manifest.KernelRelease}");
+            var patches = Directory.GetFiles(top, "*.patch").Order(StringComparer.Ordinal).ToList();
+            return new PatchPackage(path, module, manifest, dir, patches);
+        }
+        catch
+        {
+            TryDelete(dir);
+            throw;
+        }
+    }
+
+    /// <summary>Objects and functions: from the manifest when there is one (the builder knew), else from the module.</summary>
+    public IReadOnlyList<PatchedObject> Objects =>
+        Manifest?.Objects.Select(o => new PatchedObject(o.Key, o.Value.Select(f => new PatchedFunction(f)).ToList())).ToList()
+        ?? Module.Objects;
+
+    public bool? Replace => Manifest?.Replace ?? Module.Replace;
+    public string? KernelRelease => Manifest?.KernelRelease ?? Module.KernelRelease;
+    public string? Description => Manifest is { Description.Length: > 0 } m ? m.Description : Module.Description;
+
+    public void Dispose()
+    {
+        if (_unpacked != null) TryDelete(_unpacked);
+    }
+
+    private static void TryDelete(string dir)
+    {
+        try { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}
