@@ -25,7 +25,15 @@ public sealed record PatchManifest
     [JsonPropertyName("kpk_version")] public required string KpkVersion { get; init; }
     [JsonPropertyName("created")] public required DateTimeOffset Created { get; init; }
 
-    public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+    // Every field is written (null when unknown), and '+' in compiler versions stays readable.
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static PatchManifest? FromJson(string json) => JsonSerializer.Deserialize<PatchManifest>(json, Json);
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
