@@ -64,6 +64,13 @@ public sealed class ParentSymbolTable
                 table._globals.TryAdd(name, entry);
             }
         }
+        if (image.Type == ElfType.Exec)
+        {
+            // The livepatch core counts same-named symbols in kallsyms order, which for vmlinux
+            // is address order (for a module it is the module's own symbol-table order).
+            foreach (var list in table._localsByName.Values)
+                if (list.Count > 1) list.Sort((a, b) => a.Value.CompareTo(b.Value));
+        }
         return table;
     }
 

@@ -267,4 +267,58 @@ public class BehaviourTests : IDisposable
         Assert.Equal(DiffOutcome.Unsupported, run.Result.Outcome);
         Assert.Contains(run.Result.Errors, e => e.Contains("module_key") && e.Contains("mymod"));
     }
+
+    [Fact]
+    public void Callbacks_are_carried_and_reported()
+    {
+        string orig = "int twice(int x) { return printk(\"%d\", x) * 2; }\n";
+        string patched = orig.Replace("* 2", "* 4") + """
+            static int announce(void *obj) { return printk("patching\n"); }
+            static void *__kpk_cb_pre_patch __attribute__((used, section(".kpk.callbacks.pre_patch"))) = announce;
+            """;
+        using var run = Diff(orig, patched);
+        Assert.Equal(DiffOutcome.Patched, run.Result.Outcome);
+        Assert.Equal("announce", run.Result.Callbacks["pre_patch"]);
+        Assert.NotNull(run.Output.FindSection(".text.announce"));
+        Assert.NotNull(run.Output.FindSection(".kpk.callbacks.pre_patch"));
+        // The macro's pointer variable is scaffolding, not a symbol of the patch.
+        Assert.Null(run.Output.FindSymbol("__kpk_cb_pre_patch"));
+    }
+
+    [Fact]
+    public void Special_statics_are_never_matched_and_always_new()
+    {
+        // Like lockdep's `static struct lock_class_key __key` in a macro: one per use site.
+        const string init = "do { static int __key; printk(\"%p\", &__key); } while (0)";
+        string orig = $"int setup(int x) {{ {init}; return x; }}\n";
+        string patched = $"int setup(int x) {{ {init}; {init}; return x + 1; }}\n";
+        using var run = Diff(orig, patched);
+        Assert.Equal(DiffOutcome.Patched, run.Result.Outcome);
+        Assert.Empty(run.Result.Bindings);
+        var keys = run.Output.Symbols.Where(s => s.Name.StartsWith("__key.", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, keys.Count);
+        Assert.All(keys, k => Assert.NotNull(k.Section));
+    }
+
+    [Fact]
+    public void A_change_inside_a_section_group_is_refused()
+    {
+        static string Grouped(int value) => $"asm(\".section .text.grouped,\\\"axG\\\",@progbits,grouped_sig,comdat\\n.globl grouped_fn\\n.type grouped_fn,@function\\ngrouped_fn: mov ${value}, %eax\\n ret\\n.previous\");\n";
+        string body = "int plain(int x) { return printk(\"%d\", x); }\n";
+        using var run = Diff(Grouped(1) + body, Grouped(2) + body);
+        Assert.Equal(DiffOutcome.Unsupported, run.Result.Outcome);
+        Assert.Contains(run.Result.Errors, e => e.Contains("group"));
+    }
+
+    [Fact]
+    public void A_pointer_to_a_replaced_function_keeps_meaning_the_original()
+    {
+        string orig = """
+            int handler(int x) { return printk("h%d", x); }
+            int (*install(void))(int) { return handler; }
+            """;
+        using var run = Diff(orig, orig.Replace("\"h%d\"", "\"handler %d\"").Replace("return handler;", "printk(\"installing\"); return handler;"));
+        Assert.Contains("handler", run.Result.Replaced);
+        Assert.Contains(run.Result.Bindings, b => b.Name == "handler");
+    }
 }
