@@ -9,6 +9,7 @@ foreach (var command in new[]
              ElfCommands.Create(),
              DiffObjectCommand.Create(),
              DemoCommand.Create(),
+             CreateCommand.Create(),
          })
 {
     root.Subcommands.Add(command);

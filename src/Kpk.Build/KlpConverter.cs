@@ -1,0 +1,118 @@
+using System.Buffers.Binary;
+using System.Text;
+using Kpk.Core;
+using Kpk.Diff;
+using Kpk.Elf;
+
+namespace Kpk.Build;
+
+/// <summary>What the post-link step changed in a module.</summary>
+public sealed record KlpConversion(int Symbols, int Relocations, IReadOnlyList<string> Sections);
+
+/// <summary>
+/// The post-link step that makes a kbuild-linked module a livepatch module
+/// (Documentation/livepatch/module-elf-format.rst): every relocation against a
+/// <c>.klp.sym.OBJ.NAME,POS</c> symbol moves to a <c>.klp.rela.OBJ.SECTION</c> section
+/// (SHT_RELA, SHF_ALLOC | SHF_INFO_LINK | SHF_RELA_LIVEPATCH, sh_info = the section it patches),
+/// which the module loader leaves to the livepatch core; those symbols get SHN_LIVEPATCH so the
+/// loader does not try to resolve them; and they leave <c>__versions</c> if modpost put them there.
+/// </summary>
+public static class KlpConverter
+{
+    private const string RelaPrefix = ".klp.rela.";
+
+    public static KlpConversion Convert(ElfObject module)
+    {
+        var klpSymbols = module.Symbols.Where(s => s.Name.StartsWith(LivepatchBinding.SymbolPrefix, StringComparison.Ordinal)).ToList();
+        foreach (var sym in klpSymbols)
+        {
+            if (!sym.IsUndefined && sym.SpecialIndex != SpecialSection.Livepatch)
+                throw new KpkException($"{module.FileName}: {sym.Name} is defined in the module; a livepatch symbol must be undefined");
+            ObjectName(sym.Name, module.FileName); // validates the name
+            sym.Section = null;
+            sym.SpecialIndex = SpecialSection.Livepatch;
+            sym.Binding = SymbolBinding.Global;
+        }
+        var klpSet = klpSymbols.ToHashSet();
+        int moved = 0;
+        var created = new List<string>();
+        foreach (var rela in module.Sections.Where(s => s.Type == SectionType.Rela && s.Relocations != null && !s.Name.StartsWith(RelaPrefix, StringComparison.Ordinal)).ToList())
+        {
+            var target = rela.InfoSection;
+            var bound = rela.Relocations!.Where(r => r.Symbol != null && klpSet.Contains(r.Symbol)).ToList();
+            if (bound.Count == 0) continue;
+            if (target == null)
+                throw new KpkException($"{module.FileName}: {rela.Name} relocates livepatch symbols but names no target section");
+            foreach (var group in bound.GroupBy(r => ObjectName(r.Symbol!.Name, module.FileName)))
+            {
+                string name = $"{RelaPrefix}{group.Key}.{target.Name}";
+                var klpRela = module.FindSection(name);
+                if (klpRela == null)
+                {
+                    klpRela = new ElfSection(name, SectionType.Rela, SectionFlags.Alloc | SectionFlags.InfoLink | SectionFlags.RelaLivepatch)
+                    {
+                        Alignment = 8,
+                        EntrySize = 24,
+                        Link = module.SymbolTable,
+                        InfoSection = target,
+                    };
+                    module.Sections.Add(klpRela);
+                    created.Add(name);
+                }
+                klpRela.Relocations!.AddRange(group);
+                moved += group.Count();
+            }
+            rela.Relocations!.RemoveAll(r => r.Symbol != null && klpSet.Contains(r.Symbol));
+            if (rela.Relocations.Count == 0) module.Sections.Remove(rela);
+        }
+        RemoveVersions(module, klpSet);
+        return new KlpConversion(klpSymbols.Count, moved, created);
+    }
+
+    /// <summary>The OBJ of <c>.klp.sym.OBJ.NAME,POS</c>.</summary>
+    private static string ObjectName(string symbol, string? file)
+    {
+        var rest = symbol.AsSpan(LivepatchBinding.SymbolPrefix.Length);
+        int dot = rest.IndexOf('.');
+        int comma = symbol.LastIndexOf(',');
+        if (dot <= 0 || comma < 0 || !ulong.TryParse(symbol.AsSpan(comma + 1), out _))
+            throw new KpkException($"{file}: '{symbol}' is not a livepatch symbol name (.klp.sym.OBJ.NAME,POS)");
+        return rest[..dot].ToString();
+    }
+
+    /// <summary>
+    /// __versions holds struct modversion_info { unsigned long crc; char name[56]; }: an entry for a
+    /// livepatch symbol would make the loader look it up, so it goes.
+    /// </summary>
+    private static void RemoveVersions(ElfObject module, HashSet<ElfSymbol> klpSymbols)
+    {
+        var versions = module.FindSection("__versions");
+        if (versions == null || klpSymbols.Count == 0) return;
+        const int entry = 64;
+        var names = klpSymbols.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        var data = versions.Data.Span;
+        var kept = new List<byte>(data.Length);
+        for (int off = 0; off + entry <= data.Length; off += entry)
+        {
+            var nameBytes = data.Slice(off + 8, entry - 8);
+            int nul = nameBytes.IndexOf((byte)0);
+            string name = Encoding.ASCII.GetString(nul < 0 ? nameBytes : nameBytes[..nul]);
+            if (!names.Contains(name)) kept.AddRange(data.Slice(off, entry).ToArray());
+        }
+        versions.Data = kept.ToArray();
+    }
+
+    /// <summary>Converts a module file in place (atomically).</summary>
+    public static KlpConversion ConvertFile(string path)
+    {
+        byte[] bytes;
+        KlpConversion result;
+        using (var module = ElfObject.Read(path))
+        {
+            result = Convert(module);
+            bytes = ElfWriter.ToBytes(module);
+        }
+        AtomicFile.WriteAllBytes(path, bytes);
+        return result;
+    }
+}

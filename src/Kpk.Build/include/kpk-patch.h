@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kpk-patch.h: what a source patch for `kpk create` may use besides plain kernel code.
+ * kpk puts this header on the include path of the patched build: #include <kpk-patch.h>.
+ *
+ * Callbacks run when the live patch is enabled or disabled for the object (vmlinux or a module)
+ * whose source file declares them; see Documentation/livepatch/callbacks.rst:
+ *
+ *   static int my_pre_patch(struct klp_object *obj) { ... return 0; }   (non-zero refuses the patch)
+ *   KPK_PRE_PATCH_CALLBACK(my_pre_patch);
+ *
+ * Shadow variables (data added to existing structures) are the kernel's own klp_shadow_* API:
+ * #include <linux/livepatch.h> and call klp_shadow_alloc(), klp_shadow_get(),
+ * klp_shadow_free() from the patched functions; see Documentation/livepatch/shadow-vars.rst.
+ */
+#ifndef KPK_PATCH_H
+#define KPK_PATCH_H
+
+#include <linux/livepatch.h>
+
+/*
+ * Each macro stores a pointer to the callback in a section named after its kind; kpk's differ
+ * keeps that section and the function, and the generated hook installs it in the klp_object.
+ */
+#define KPK_CALLBACK__(kind, ret, fn)                                               \
+	static ret (*__kpk_cb_##kind)(struct klp_object *)                          \
+		__attribute__((used, section(".kpk.callbacks." #kind))) = fn
+
+#define KPK_PRE_PATCH_CALLBACK(fn)    KPK_CALLBACK__(pre_patch, int, fn)
+#define KPK_POST_PATCH_CALLBACK(fn)   KPK_CALLBACK__(post_patch, void, fn)
+#define KPK_PRE_UNPATCH_CALLBACK(fn)  KPK_CALLBACK__(pre_unpatch, void, fn)
+#define KPK_POST_UNPATCH_CALLBACK(fn) KPK_CALLBACK__(post_unpatch, void, fn)
+
+#endif /* KPK_PATCH_H */

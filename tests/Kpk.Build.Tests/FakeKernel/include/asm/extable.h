@@ -1,0 +1,1 @@
+struct exception_table_entry { int insn, fixup, data; };

@@ -1,0 +1,1 @@
+/* not in the fake kernel's config */

@@ -1,0 +1,1 @@
+struct klp_object;
