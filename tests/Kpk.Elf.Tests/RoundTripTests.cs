@@ -20,6 +20,8 @@ public class RoundTripTests
         using var copy = ElfObject.Parse(written, name + " (written)");
         ElfAssert.SameContent(original, copy);
     }
+
+    public static void ElfAssertSame(ElfObject expected, ElfObject actual) => ElfAssert.SameContent(expected, actual);
 }
 
 /// <summary>Compares two objects the way the round-trip promise is stated: everything but file offsets.</summary>
