@@ -1,9 +1,10 @@
 using Kpk.Bench;
 
-// dotnet run -c Release --project bench/Kpk.Bench -- diff [--cases DIR] [--rounds N] [--synthetic 2000,8000,32000] [--pair ORIG PATCHED]
+// dotnet run -c Release --project bench/Kpk.Bench -- diff|elf [options]  (see README, "Benchmarks")
 var benchmarks = new Dictionary<string, Func<string[], int>>
 {
     ["diff"] = DiffBenchmark.Run,
+    ["elf"] = ElfBenchmark.Run,
 };
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
 {
