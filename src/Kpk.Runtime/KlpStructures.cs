@@ -110,11 +110,11 @@ public sealed class KlpStructures
                     candidates.Add(new Location(section, (long)offset - PointerSize));
 
         List<Location> objects;
-        if (FindPatch() is { } objs)
+        var known = candidates.ToHashSet();
+        if (FindPatch(known) is { } objs)
         {
             // The klp_patch's objs array: objects at a fixed stride from its start, up to the terminator.
             long stride = Stride(candidates.Where(c => c.Section == objs.Section && c.Offset >= objs.Offset));
-            var known = candidates.ToHashSet();
             objects = new();
             for (var at = objs; known.Contains(at); at = at with { Offset = at.Offset + stride })
             {
@@ -162,15 +162,16 @@ public sealed class KlpStructures
             .Where(gap => gap > 0).DefaultIfEmpty(0).Min();
 
     /// <summary>
-    /// The klp_patch { mod; objs; states; replace; }: mod points to __this_module, objs to the objects.
-    /// Sets <see cref="Replace"/> and returns where objs points.
+    /// The klp_patch { mod; objs; states; replace; }: mod points to __this_module, objs to a klp_object.
+    /// (Other structures start with THIS_MODULE too, e.g. file_operations.owner; their next pointer is
+    /// not a klp_object.) Sets <see cref="Replace"/> and returns where objs points.
     /// </summary>
-    private Location? FindPatch()
+    private Location? FindPatch(HashSet<Location> objects)
     {
         foreach (var (section, names) in _symbolPointers)
             foreach (var (offset, symbol) in names)
             {
-                if (symbol != "__this_module" || Pointer(new Location(section, (long)offset), PointerSize) is not { } objs) continue;
+                if (symbol != "__this_module" || Pointer(new Location(section, (long)offset), PointerSize) is not { } objs || !objects.Contains(objs)) continue;
                 Replace = (ReadU64(section, (long)offset + 3 * PointerSize) & 0xff) != 0;
                 return objs;
             }

@@ -110,7 +110,13 @@ public sealed class PatchRemover(RuntimeContext context)
                 context.Sysfs.SetEnabled(name, false);
             }
             context.Reporter.Stage($"waiting for the transition of {name}");
-            var result = context.Waiter().Wait(name, patching: false, wait, context.Cancel);
+            TransitionResult result;
+            try { result = context.Waiter().Wait(name, patching: false, wait, context.Cancel); }
+            catch (OperationCanceledException)
+            {
+                context.Reporter.Warning($"{name} is disabled and stays loaded; 'kpk undo {name}' again unloads it");
+                throw;
+            }
             if (!result.Finished)
                 throw new KpkException($"{name}: disabled, but the transition did not finish in {wait.TotalSeconds:0.#}s; {TransitionWaiter.Describe(result.Blocking)}. " +
                                        $"The module stays loaded; run 'kpk undo {name}' again later to unload it.");
