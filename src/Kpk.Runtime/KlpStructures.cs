@@ -75,9 +75,13 @@ public sealed class KlpStructures
     /// <summary>The klp_patch replace flag; null when the klp_patch was not found.</summary>
     public bool? Replace { get; private set; }
 
+    /// <summary>Whether the module's machine is one whose pointer relocations this reader knows (x86-64).</summary>
+    public static bool Supports(ElfObject module) => module.Machine == ElfMachine.X86_64;
+
     public static KlpStructures Read(ElfObject module)
     {
         var klp = new KlpStructures(module);
+        if (!Supports(module)) return klp;
         klp.Objects = klp.ReadKlpObjects(module);
         if (klp.Objects.Count == 0) klp.Objects = klp.ReadKpatchFuncs(module);
         return klp;

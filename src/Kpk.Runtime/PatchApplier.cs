@@ -2,7 +2,8 @@ using Kpk.Core;
 
 namespace Kpk.Runtime;
 
-public sealed record ApplyResult(string Name, string? Id, string KernelRelease, TimeSpan Transition, bool Forced);
+/// <summary>What apply did; <c>TransitionSeconds</c> is how long the kernel took to switch every task.</summary>
+public sealed record ApplyResult(string Name, string? Id, string KernelRelease, double TransitionSeconds, bool Forced);
 
 /// <summary>
 /// <c>kpk apply</c>: checks that a live patch was built for the running kernel, loads it, and waits
@@ -57,7 +58,7 @@ public sealed class PatchApplier(RuntimeContext context)
                 throw new KpkException($"{name}: still in transition after writing 1 to force; {TransitionWaiter.Describe(result.Blocking)}");
         }
         context.Reporter.Info($"{name}: applied to {release}{(package.Id != null ? $" (id {package.Id})" : "")}");
-        return new ApplyResult(name, package.Id, release, result.Elapsed, forced);
+        return new ApplyResult(name, package.Id, release, Math.Round(result.Elapsed.TotalSeconds, 3), forced);
     }
 
     /// <summary>The module must be for the running release, and the tarball for the running vmlinux when its build id can be read.</summary>
@@ -88,7 +89,7 @@ public sealed class PatchApplier(RuntimeContext context)
     }
 }
 
-public sealed record UndoResult(string Name, bool WasEnabled, TimeSpan Transition);
+public sealed record UndoResult(string Name, bool WasEnabled, double TransitionSeconds);
 
 /// <summary><c>kpk undo</c>: disables a live patch, waits for every task to leave it, and unloads the module.</summary>
 public sealed class PatchRemover(RuntimeContext context)
@@ -138,7 +139,7 @@ public sealed class PatchRemover(RuntimeContext context)
         }
         context.Applied.Forget(name);
         context.Reporter.Info($"{name}: removed");
-        return new UndoResult(name, wasEnabled, elapsed);
+        return new UndoResult(name, wasEnabled, Math.Round(elapsed.TotalSeconds, 3));
     }
 
     /// <summary>A module name as given (with '-' or '_'), or the id of a patch applied or installed from a tarball.</summary>
