@@ -112,7 +112,8 @@ public sealed class InstalledPatches(RuntimeContext context)
             }
             try
             {
-                applier.Apply(patch.Path, wait, force: false);
+                using var package = PatchPackage.FromInstalled(patch.Path, patch.Manifest);
+                applier.Apply(package, wait, force: false);
                 applied.Add(patch.Name);
             }
             catch (KpkException e)

@@ -75,9 +75,13 @@ public sealed class KlpStructures
     /// <summary>The klp_patch replace flag; null when the klp_patch was not found.</summary>
     public bool? Replace { get; private set; }
 
+    /// <summary>Whether the module's machine is one whose pointer relocations this reader knows (x86-64).</summary>
+    public static bool Supports(ElfObject module) => module.Machine == ElfMachine.X86_64;
+
     public static KlpStructures Read(ElfObject module)
     {
         var klp = new KlpStructures(module);
+        if (!Supports(module)) return klp;
         klp.Objects = klp.ReadKlpObjects(module);
         if (klp.Objects.Count == 0) klp.Objects = klp.ReadKpatchFuncs(module);
         return klp;
@@ -110,11 +114,11 @@ public sealed class KlpStructures
                     candidates.Add(new Location(section, (long)offset - PointerSize));
 
         List<Location> objects;
-        if (FindPatch() is { } objs)
+        var known = candidates.ToHashSet();
+        if (FindPatch(known) is { } objs)
         {
             // The klp_patch's objs array: objects at a fixed stride from its start, up to the terminator.
             long stride = Stride(candidates.Where(c => c.Section == objs.Section && c.Offset >= objs.Offset));
-            var known = candidates.ToHashSet();
             objects = new();
             for (var at = objs; known.Contains(at); at = at with { Offset = at.Offset + stride })
             {
@@ -162,15 +166,16 @@ public sealed class KlpStructures
             .Where(gap => gap > 0).DefaultIfEmpty(0).Min();
 
     /// <summary>
-    /// The klp_patch { mod; objs; states; replace; }: mod points to __this_module, objs to the objects.
-    /// Sets <see cref="Replace"/> and returns where objs points.
+    /// The klp_patch { mod; objs; states; replace; }: mod points to __this_module, objs to a klp_object.
+    /// (Other structures start with THIS_MODULE too, e.g. file_operations.owner; their next pointer is
+    /// not a klp_object.) Sets <see cref="Replace"/> and returns where objs points.
     /// </summary>
-    private Location? FindPatch()
+    private Location? FindPatch(HashSet<Location> objects)
     {
         foreach (var (section, names) in _symbolPointers)
             foreach (var (offset, symbol) in names)
             {
-                if (symbol != "__this_module" || Pointer(new Location(section, (long)offset), PointerSize) is not { } objs) continue;
+                if (symbol != "__this_module" || Pointer(new Location(section, (long)offset), PointerSize) is not { } objs || !objects.Contains(objs)) continue;
                 Replace = (ReadU64(section, (long)offset + 3 * PointerSize) & 0xff) != 0;
                 return objs;
             }

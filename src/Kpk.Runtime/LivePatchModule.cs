@@ -14,6 +14,8 @@ public sealed record LivePatchModule
     public required bool IsLivepatch { get; init; }
     public required bool? Replace { get; init; }
     public required IReadOnlyList<PatchedObject> Objects { get; init; }
+    /// <summary>False when the module is for a machine whose klp structures kpk cannot read (not x86-64).</summary>
+    public bool StructuresReadable { get; init; } = true;
 
     public static LivePatchModule Read(string path)
     {
@@ -33,6 +35,7 @@ public sealed record LivePatchModule
             IsLivepatch = info.IsLivepatch,
             Replace = klp.Replace,
             Objects = klp.Objects,
+            StructuresReadable = KlpStructures.Supports(elf),
         };
     }
 

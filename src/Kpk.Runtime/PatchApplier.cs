@@ -2,7 +2,8 @@ using Kpk.Core;
 
 namespace Kpk.Runtime;
 
-public sealed record ApplyResult(string Name, string? Id, string KernelRelease, TimeSpan Transition, bool Forced);
+/// <summary>What apply did; <c>TransitionSeconds</c> is how long the kernel took to switch every task.</summary>
+public sealed record ApplyResult(string Name, string? Id, string KernelRelease, double TransitionSeconds, bool Forced);
 
 /// <summary>
 /// <c>kpk apply</c>: checks that a live patch was built for the running kernel, loads it, and waits
@@ -24,6 +25,9 @@ public sealed class PatchApplier(RuntimeContext context)
 
         if (context.Sysfs.IsRegistered(name) || context.Sysfs.IsModuleLoaded(name))
             throw new KpkException($"{package.Source}: module {name} is already loaded{(context.Sysfs.IsLivepatchModuleLoaded(name) ? $"; kpk undo {name} first" : " and is not a live patch")}");
+
+        if (!Directory.Exists(context.Root.Livepatch))
+            throw new KpkException($"the running kernel has no livepatch support: {context.Root.Livepatch} does not exist (CONFIG_LIVEPATCH)");
 
         context.Reporter.Stage($"loading {name}");
         context.Loader.Load(module.Path);
@@ -57,7 +61,7 @@ public sealed class PatchApplier(RuntimeContext context)
                 throw new KpkException($"{name}: still in transition after writing 1 to force; {TransitionWaiter.Describe(result.Blocking)}");
         }
         context.Reporter.Info($"{name}: applied to {release}{(package.Id != null ? $" (id {package.Id})" : "")}");
-        return new ApplyResult(name, package.Id, release, result.Elapsed, forced);
+        return new ApplyResult(name, package.Id, release, Math.Round(result.Elapsed.TotalSeconds, 3), forced);
     }
 
     /// <summary>The module must be for the running release, and the tarball for the running vmlinux when its build id can be read.</summary>
@@ -88,7 +92,7 @@ public sealed class PatchApplier(RuntimeContext context)
     }
 }
 
-public sealed record UndoResult(string Name, bool WasEnabled, TimeSpan Transition);
+public sealed record UndoResult(string Name, bool WasEnabled, double TransitionSeconds);
 
 /// <summary><c>kpk undo</c>: disables a live patch, waits for every task to leave it, and unloads the module.</summary>
 public sealed class PatchRemover(RuntimeContext context)
@@ -110,7 +114,13 @@ public sealed class PatchRemover(RuntimeContext context)
                 context.Sysfs.SetEnabled(name, false);
             }
             context.Reporter.Stage($"waiting for the transition of {name}");
-            var result = context.Waiter().Wait(name, patching: false, wait, context.Cancel);
+            TransitionResult result;
+            try { result = context.Waiter().Wait(name, patching: false, wait, context.Cancel); }
+            catch (OperationCanceledException)
+            {
+                context.Reporter.Warning($"{name} is disabled and stays loaded; 'kpk undo {name}' again unloads it");
+                throw;
+            }
             if (!result.Finished)
                 throw new KpkException($"{name}: disabled, but the transition did not finish in {wait.TotalSeconds:0.#}s; {TransitionWaiter.Describe(result.Blocking)}. " +
                                        $"The module stays loaded; run 'kpk undo {name}' again later to unload it.");
@@ -132,7 +142,7 @@ public sealed class PatchRemover(RuntimeContext context)
         }
         context.Applied.Forget(name);
         context.Reporter.Info($"{name}: removed");
-        return new UndoResult(name, wasEnabled, elapsed);
+        return new UndoResult(name, wasEnabled, Math.Round(elapsed.TotalSeconds, 3));
     }
 
     /// <summary>A module name as given (with '-' or '_'), or the id of a patch applied or installed from a tarball.</summary>

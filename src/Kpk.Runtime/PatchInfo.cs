@@ -16,6 +16,8 @@ public sealed record PatchInfo
     public required string ObjectsFrom { get; init; }
     public required IReadOnlyList<PatchedObject> Objects { get; init; }
     public IReadOnlyList<string> Patches { get; init; } = [];
+    /// <summary>False when the module is for a machine whose klp structures kpk cannot read.</summary>
+    public bool StructuresReadable { get; init; } = true;
     public string? Compiler { get; init; }
     public DateTimeOffset? Created { get; init; }
 
@@ -36,6 +38,7 @@ public sealed record PatchInfo
             Replace = package.Replace,
             ObjectsFrom = m != null ? "manifest" : "module",
             Objects = package.Objects,
+            StructuresReadable = package.Module.StructuresReadable,
             Patches = package.Patches.Select(Path.GetFileName).OfType<string>().ToList(),
             Compiler = m?.Compiler,
             Created = m?.Created,
@@ -55,7 +58,10 @@ public sealed record PatchInfo
         if (Compiler != null) output.WriteLine($"compiler:       {Compiler}");
         if (Created != null) output.WriteLine($"created:        {Created:u}");
         foreach (string p in Patches) output.WriteLine($"patch:          {p}");
-        if (Objects.Count == 0) output.WriteLine("functions:      none found in the module's klp structures");
+        if (Objects.Count == 0)
+            output.WriteLine(ObjectsFrom == "module" && !StructuresReadable
+                ? "functions:      not read (klp structures are read from x86-64 modules only)"
+                : "functions:      none found in the module's klp structures");
         foreach (var obj in Objects)
         {
             output.WriteLine($"object {obj.Name}:{(obj.Functions.Count == 0 ? " no functions (callbacks only)" : "")}");

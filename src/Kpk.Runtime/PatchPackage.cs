@@ -62,10 +62,7 @@ public sealed class PatchPackage : IDisposable
             if (!File.Exists(ko))
                 throw new KpkException($"{path}: no {Path.GetFileName(top)}/{manifest.Name}.ko (the manifest names module {manifest.Name})");
             var module = LivePatchModule.Read(ko);
-            if (ModuleName.Normalize(module.Name) != ModuleName.Normalize(manifest.Name))
-                throw new KpkException($"{path}: the module is named {module.Name} in its .modinfo but {manifest.Name} in the manifest");
-            if (module.KernelRelease != null && module.KernelRelease != manifest.KernelRelease)
-                throw new KpkException($"{path}: the module's vermagic is for {module.KernelRelease} but the manifest says {manifest.KernelRelease}");
+            CheckAgrees(path, module, manifest);
             var patches = Directory.GetFiles(top, "*.patch").Order(StringComparer.Ordinal).ToList();
             return new PatchPackage(path, module, manifest, dir, patches);
         }
@@ -74,6 +71,22 @@ public sealed class PatchPackage : IDisposable
             TryDelete(dir);
             throw;
         }
+    }
+
+    /// <summary>An installed module with the manifest kept beside it (NAME.json), so boot-time loading checks the build id too.</summary>
+    public static PatchPackage FromInstalled(string modulePath, PatchManifest? manifest)
+    {
+        var module = LivePatchModule.Read(modulePath);
+        if (manifest != null) CheckAgrees(modulePath, module, manifest);
+        return new PatchPackage(modulePath, module, manifest, null, []);
+    }
+
+    private static void CheckAgrees(string source, LivePatchModule module, PatchManifest manifest)
+    {
+        if (ModuleName.Normalize(module.Name) != ModuleName.Normalize(manifest.Name))
+            throw new KpkException($"{source}: the module is named {module.Name} in its .modinfo but {manifest.Name} in the manifest");
+        if (module.KernelRelease != null && module.KernelRelease != manifest.KernelRelease)
+            throw new KpkException($"{source}: the module's vermagic is for {module.KernelRelease} but the manifest says {manifest.KernelRelease}");
     }
 
     /// <summary>Objects and functions: from the manifest when there is one (the builder knew), else from the module.</summary>

@@ -70,6 +70,16 @@ public class ApplyUndoTests
     }
 
     [Fact]
+    public void Kernel_without_livepatch_support_is_refused_before_loading()
+    {
+        using var sys = new FakeSystem();
+        Directory.Delete(sys.Root.Livepatch);
+        var e = Assert.Throws<KpkException>(() => new PatchApplier(sys.Context()).Apply(Fixtures.Module(sys.Work, "kpk_fixture"), Wait, false));
+        Assert.Contains("no livepatch support", e.Message);
+        Assert.Empty(sys.Kernel.Loaded);
+    }
+
+    [Fact]
     public void Module_that_is_not_a_live_patch_is_refused()
     {
         using var sys = new FakeSystem();

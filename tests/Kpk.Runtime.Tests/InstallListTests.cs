@@ -104,6 +104,21 @@ public class InstallListTests
     }
 
     [Fact]
+    public void Load_installed_checks_the_build_id_kept_from_the_tarball()
+    {
+        using var sys = new FakeSystem();
+        sys.SetBuildId("1111");
+        var installer = new InstalledPatches(sys.Context());
+        installer.Install(Fixtures.Tarball(sys.Work, Fixtures.Module(sys.Work, "stale"), Fixtures.Manifest("stale", id: "s", buildId: "2222")), Kpk);
+        installer.Install(Fixtures.Tarball(sys.Work, Fixtures.Module(sys.Work, "fresh"), Fixtures.Manifest("fresh", id: "f", buildId: "1111")), Kpk);
+        var e = Assert.Throws<KpkException>(() => installer.LoadInstalled(Wait));
+        Assert.Contains("failed to load: stale", e.Message);
+        Assert.Contains(sys.Reporter.Lines, l => l.StartsWith("warning:") && l.Contains("built for vmlinux build id 2222 but the running kernel's is 1111"));
+        Assert.Equal(["fresh"], sys.Kernel.Loaded);
+        Assert.Equal("f", new PatchLister(sys.Context()).List().Loaded.Single().Id); // the id survives into /run/kpk
+    }
+
+    [Fact]
     public void Load_installed_loads_in_creation_order_so_a_cumulative_patch_comes_last()
     {
         using var sys = new FakeSystem();

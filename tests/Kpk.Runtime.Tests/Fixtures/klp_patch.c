@@ -31,3 +31,7 @@ static struct klp_object objs[] = {
 };
 static struct klp_patch patch = { .mod = __this_module, .objs = objs, .replace = REPLACE };
 int init_module(void) { return klp_enable_patch(&patch); }
+
+/* Like file_operations.owner: THIS_MODULE first, then a pointer that is not a klp_object. */
+struct fops_like { void *owner; int (*open)(void); };
+static struct fops_like fops __attribute__((used)) = { .owner = __this_module, .open = init_module };
