@@ -49,30 +49,6 @@ public class ModuleReadingTests
         Assert.Equal("cmdline_proc_show,1", module.Objects[0].Functions[0].SysfsName);
     }
 
-    public static TheoryData<string, string, bool, string> KernelBuiltModules => new()
-    {
-        { "livepatch-sample.ko", "livepatch_sample", false, "vmlinux: cmdline_proc_show->livepatch_cmdline_proc_show" },
-        { "livepatch-replace.ko", "livepatch_replace", true, "vmlinux: cmdline_proc_show->livepatch_cmdline_proc_show" },
-        { "livepatch-shadow-fix1.ko", "livepatch_shadow_fix1", false,
-            "livepatch_shadow_mod: dummy_alloc->livepatch_fix1_dummy_alloc dummy_free->livepatch_fix1_dummy_free" },
-        // Two objects with callbacks only (their klp_func arrays hold just the terminator, in .bss).
-        { "livepatch-callbacks-demo.ko", "livepatch_callbacks_demo", false,
-            "vmlinux: | livepatch_callbacks_mod: | livepatch_callbacks_busymod: busymod_work_func->patched_work_func" },
-    };
-
-    [Theory]
-    [MemberData(nameof(KernelBuiltModules))]
-    public void Modules_built_by_kbuild_are_read_as_the_kernel_would(string file, string name, bool replace, string objects)
-    {
-        var module = LivePatchModule.Read(Fixtures.Source(Path.Combine("kernel-6.1", file)));
-        Assert.Equal(name, module.Name);
-        Assert.Equal("6.1.192", module.KernelRelease);
-        Assert.True(module.IsLivepatch);
-        Assert.Equal(replace, module.Replace);
-        Assert.Equal(objects, string.Join(" | ", module.Objects.Select(o =>
-            $"{o.Name}:{string.Concat(o.Functions.Select(f => $" {f.Name}->{f.Replacement}"))}")));
-    }
-
     [Fact]
     public void Replace_false_is_read_as_false()
     {
