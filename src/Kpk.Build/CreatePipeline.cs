@@ -68,6 +68,9 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
         {
             if (request.Vmlinux == null) throw new KpkException("--vmlinux is needed: the running kernel's vmlinux, with symbols");
             if (!File.Exists(request.Vmlinux)) throw new KpkException($"{request.Vmlinux}: no such vmlinux");
+            // The manifest records the release, and kpk apply checks it: find it before building anything.
+            if (KernelRelease(request.Vmlinux) == null)
+                throw new KpkException($"{request.Vmlinux}: no \"Linux version\" banner; is this the kernel's vmlinux?");
         }
         if (request.OotModule != null && !File.Exists(request.OotModule)) throw new KpkException($"{request.OotModule}: no such module");
         if (request.OotModuleSource != null && !Directory.Exists(request.OotModuleSource)) throw new KpkException($"{request.OotModuleSource}: no such directory");
@@ -92,7 +95,7 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
         reporter.Stage($"identifying the source tree {request.KernelSource}");
         string fingerprint = SourceFingerprint.Compute(request.KernelSource, suffixes, cancel);
         string configHash = SourceFingerprint.HashFile(ConfigFile);
-        string version = PatchManifest.KpkVersionString();
+        string version = KpkVersion.Current;
         string key = SourceFingerprint.Hash(fingerprint, configHash, compilerId, request.Cc ?? "", request.CrossCompile ?? "",
             request.Llvm ? "LLVM=1" : "", version, KernelCFlags)[..16];
 
@@ -123,12 +126,12 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
         {
             Id = request.Id,
             Name = request.Name,
-            Description = request.Description,
-            KernelRelease = KernelRelease(request.Vmlinux!),
+            Description = request.Description ?? "",
+            KernelRelease = KernelRelease(request.Vmlinux!)!,
             VmlinuxBuildId = BuildId(request.Vmlinux!),
             Compiler = compilerId,
             Replace = request.Replace,
-            Objects = new SortedDictionary<string, List<string>>(parents.ToDictionary(p => p.Name, p => p.Functions.Select(f => f.Name).ToList()), StringComparer.Ordinal),
+            Objects = new SortedDictionary<string, string[]>(parents.ToDictionary(p => p.Name, p => p.Functions.Select(f => f.Name).ToArray()), StringComparer.Ordinal),
             KpkVersion = version,
             Created = DateTimeOffset.UtcNow,
         };

@@ -1,3 +1,5 @@
+using Kpk.Core;
+
 namespace Kpk.Runtime;
 
 /// <summary>What <c>kpk list</c> shows: the patches in the kernel, and the installed ones.</summary>

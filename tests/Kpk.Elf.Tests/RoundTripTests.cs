@@ -21,7 +21,6 @@ public class RoundTripTests
         ElfAssert.SameContent(original, copy);
     }
 
-    public static void ElfAssertSame(ElfObject expected, ElfObject actual) => ElfAssert.SameContent(expected, actual);
 }
 
 /// <summary>Compares two objects the way the round-trip promise is stated: everything but file offsets.</summary>

@@ -1,3 +1,4 @@
+using Kpk.Core;
 using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;

@@ -1,8 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Kpk.Core;
 
-namespace Kpk.Runtime;
+namespace Kpk.Core;
 
 /// <summary>
 /// <c>manifest.json</c> in a <c>kpk-ID.tar.gz</c>: what the live patch is and what it was built

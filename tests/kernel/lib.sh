@@ -1,0 +1,131 @@
+# The kernel tier's machinery, sourced by tests/kernel/run and scripts/demo:
+# build (and cache) the tier's kernel, make an initramfs, boot it under qemu, read the results.
+# Everything big lives in the cache ($KPK_CACHE, default ~/.cache/kpk), never in the repository.
+
+KPK_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+KPK_CACHE="${KPK_CACHE:-$HOME/.cache/kpk}"
+TIER_DIR="$KPK_REPO/tests/kernel"
+TIER_CACHE="$KPK_CACHE/kernel-tier"
+# Bump when the recipe below changes in a way that changes the built kernel.
+TIER_RECIPE=1
+
+say() { echo "kernel tier: $*" >&2; }
+die() { echo "kernel tier: $*" >&2; exit 1; }
+
+# The source: Debian's linux-source-6.1, unpacked once per package version.
+kernel_source_version() { dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null; }
+
+unpack_source() {
+    local version dir tarball
+    version="$(kernel_source_version)" || die "linux-source-6.1 is not installed (scripts/install-deps installs it)"
+    dir="$TIER_CACHE/src-$version"
+    if [ ! -f "$dir/.unpacked" ]; then
+        tarball=$(ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | head -1)
+        [ -n "$tarball" ] || die "no /usr/src/linux-source-6.1.tar.* (is linux-source-6.1 installed?)"
+        say "unpacking $tarball into $dir"
+        rm -rf "$dir.partial" && mkdir -p "$dir.partial"
+        tar -xf "$tarball" -C "$dir.partial" || die "cannot unpack $tarball"
+        rm -rf "$dir" && mv "$dir.partial" "$dir" && touch "$dir/.unpacked"
+    fi
+    echo "$dir/linux-source-6.1"
+}
+
+# The build of one variant (a fragment on top of config.fragment), keyed by what determines it:
+# the source version, the fragments, the compiler and this recipe.
+kernel_key() {
+    local variant="$1"
+    {
+        echo "recipe $TIER_RECIPE"
+        echo "source $(kernel_source_version)"
+        cat "$TIER_DIR/config.fragment"
+        [ -z "$variant" ] || cat "$TIER_DIR/config.$variant.fragment"
+        gcc --version | head -1
+        ld --version | head -1
+    } | sha256sum | cut -c1-16
+}
+
+# Prints the build directory (O=) of the variant, building it first when the cache lacks it.
+build_kernel() {
+    local variant="${1:-}" src key out jobs frag
+    src="$(unpack_source)"
+    key="$(kernel_key "$variant")"
+    out="$TIER_CACHE/build-${variant:-base}-$key"
+    if [ -f "$out/.built" ]; then
+        say "kernel ${variant:-base}: cached build $out"
+        echo "$out"; return
+    fi
+    jobs="${KPK_JOBS:-$(nproc)}"
+    rm -rf "$out" && mkdir -p "$out"
+    say "kernel ${variant:-base}: configuring in $out (tinyconfig + tests/kernel/config.fragment${variant:+ + config.$variant.fragment})"
+    make -s -C "$src" O="$out" tinyconfig >/dev/null 2>"$out/config.log" || die "make tinyconfig failed; see $out/config.log"
+    frag=("$TIER_DIR/config.fragment")
+    [ -z "$variant" ] || frag+=("$TIER_DIR/config.$variant.fragment")
+    (cd "$src" && scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "${frag[@]}") >>"$out/config.log" 2>&1 \
+        || die "merging the config fragments failed; see $out/config.log"
+    make -s -C "$src" O="$out" olddefconfig >>"$out/config.log" 2>&1 || die "make olddefconfig failed; see $out/config.log"
+    check_config "$out/.config" "${frag[@]}"
+    say "kernel ${variant:-base}: building with $jobs jobs (about 10 minutes on 2 cores); log: $out/build.log"
+    local start=$SECONDS
+    if ! make -C "$src" O="$out" -j"$jobs" all >"$out/build.log" 2>&1; then
+        tail -20 "$out/build.log" >&2
+        die "kernel build failed; see $out/build.log"
+    fi
+    say "kernel ${variant:-base}: built in $((SECONDS - start)) s"
+    touch "$out/.built"
+    echo "$out"
+}
+
+# Every option a fragment sets must be in the final .config: Kconfig drops what it cannot
+# satisfy without a word, and a kernel quietly missing RETHUNK would test nothing.
+check_config() {
+    local config="$1" line name bad=0; shift
+    for frag in "$@"; do
+        while IFS= read -r line; do
+            case "$line" in
+                CONFIG_*=*) grep -qxF "$line" "$config" || { say "$frag: '$line' did not survive olddefconfig"; bad=1; } ;;
+                "# CONFIG_"*" is not set")
+                    name="${line#\# }"; name="${name%% *}"
+                    if grep -q "^$name=" "$config"; then say "$frag: $name is set though the fragment unsets it"; bad=1; fi ;;
+            esac
+        done < "$frag"
+    done
+    [ "$bad" -eq 0 ] || die "the kernel config does not match the fragments"
+}
+
+# make_initramfs OUT.cpio GUEST_SCRIPT [MODULE.ko...]: busybox, the guest helpers, the case's
+# script as /case.sh and the modules in /modules. gen_init_cpio (from the kernel build) makes
+# /dev/console without root.
+make_initramfs() {
+    local build="$1" out="$2" script="$3" list busybox; shift 3
+    busybox=$(command -v busybox) || die "busybox is not installed (busybox-static)"
+    list="$out.list"
+    {
+        echo "dir /dev 0755 0 0"
+        echo "nod /dev/console 0600 0 0 c 5 1"
+        echo "dir /bin 0755 0 0"
+        echo "dir /proc 0755 0 0"
+        echo "dir /sys 0755 0 0"
+        echo "dir /tmp 1777 0 0"
+        echo "dir /modules 0755 0 0"
+        echo "file /bin/busybox $busybox 0755 0 0"
+        echo "file /init $TIER_DIR/guest-init 0755 0 0"
+        echo "file /guest.sh $TIER_DIR/guest.sh 0644 0 0"
+        echo "file /case.sh $script 0644 0 0"
+        for m in "$@"; do echo "file /modules/$(basename "$m") $m 0644 0 0"; done
+    } > "$list"
+    "$build/usr/gen_init_cpio" "$list" > "$out" || die "gen_init_cpio failed on $list"
+}
+
+# boot BUILD INITRAMFS LOG [TIMEOUT]: boots the kernel under qemu (no KVM: TCG), serial console
+# to LOG; the guest reboots when done and -no-reboot turns that into qemu's exit.
+boot() {
+    local build="$1" initrd="$2" log="$3" timeout="${4:-240}"
+    command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is not installed (qemu-system-x86)"
+    timeout --foreground -k 5 "$timeout" qemu-system-x86_64 \
+        -m 256M -smp 2 -nographic -no-reboot -monitor none -serial stdio -display none \
+        -kernel "$build/arch/x86/boot/bzImage" -initrd "$initrd" \
+        -append "console=ttyS0 rodata=off panic=-1 oops=panic loglevel=4" </dev/null >"$log" 2>&1
+    local rc=$?
+    [ $rc -ne 124 ] || echo "KPK-FAIL the guest did not finish within $timeout s (timeout)" >>"$log"
+    return 0
+}
