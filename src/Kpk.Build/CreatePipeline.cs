@@ -495,6 +495,8 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
         var results = new ConcurrentBag<ObjectDiff>();
         string outDir = Directory.CreateDirectory(Path.Combine(_work, "diff")).FullName;
         var indexed = changed.Select((o, i) => (o, i)).ToList();
+        try
+        {
         Parallel.ForEach(indexed, new ParallelOptions { CancellationToken = cancel, MaxDegreeOfParallelism = Math.Max(1, request.Jobs) }, item =>
         {
             var (obj, index) = item;
@@ -524,6 +526,15 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
             reporter.Info($"diffed {obj} ({parent}): {Describe(result)} [{watch.ElapsedMilliseconds} ms]");
             results.Add(new ObjectDiff(obj, parent, result, output));
         });
+        }
+        catch (AggregateException e)
+        {
+            // Parallel.ForEach wraps what the diffs threw; the user sees the first real error, not the wrapper.
+            var inner = e.Flatten().InnerExceptions;
+            throw inner.FirstOrDefault(x => x is OperationCanceledException)
+                ?? inner.FirstOrDefault(x => x is KpkException)
+                ?? inner[0];
+        }
 
         var ordered = results.OrderBy(r => r.Object, StringComparer.Ordinal).ToList();
         foreach (var r in ordered) foreach (var w in r.Result.Warnings) Warn($"{r.Object}: {w}");
@@ -615,6 +626,9 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
                 var r = Tool.Run(Linker, ["-r", "-o", output, .. inputs], moduleDir, cancel);
                 if (!r.Ok) throw new KpkException($"{Linker} -r of the patch objects of {group.Key} failed:\n{r.Output.TrimEnd()}");
             }
+            // With MODVERSIONS, modpost (5.19+) reads each object's symbol versions from its .cmd
+            // file; kbuild writes none for a shipped object, and the patch object exports nothing.
+            File.WriteAllText(Path.Combine(moduleDir, $".kpk-{group.Key}.o.cmd"), $"# {output}: a kpk patch object, no exported symbols\n");
             var functions = group.SelectMany(r => r.Result.Functions).ToList();
             linked.Add(new LinkedParent(new PatchedParent(group.Key, functions, callbacks), output));
         }

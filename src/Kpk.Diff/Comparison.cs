@@ -39,9 +39,12 @@ internal sealed class Comparison(Obj orig, Obj patched, List<string> fatal)
             {
                 var sym = sec.Sym;
                 if (sym.Status != Status.Changed) sym.Status = sec.Status;
-                if (sym.Status == Status.Same && ChangedChildNeedsParent(sym)) sym.Status = Status.Changed;
             }
         }
+        // After every section and its relocations have spoken: a .cold child whose code or
+        // relocations changed (often only a string it prints) makes its parent changed.
+        foreach (var sym in patched.Symbols)
+            if (sym.IsFunc && sym.Status == Status.Same && ChangedChildNeedsParent(sym)) sym.Status = Status.Changed;
         foreach (var sym in patched.Symbols)
         {
             if (sym.Twin != null) CompareSymbol(sym);
@@ -238,10 +241,14 @@ internal sealed class Comparison(Obj orig, Obj patched, List<string> fatal)
         foreach (var child in sym.Children)
         {
             if (child.HasFentry) continue;
-            if (child.Sec?.Status == Status.Changed || ChangedChildNeedsParent(child)) return true;
+            if (child.Status == Status.Changed || child.Sec?.Status == Status.Changed || child.Sec?.Rela?.Status == Status.Changed
+                || ChangedChildNeedsParent(child)) return true;
         }
         return false;
     }
+
+    private static bool IsData(string section) =>
+        section.StartsWith(".data", StringComparison.Ordinal) || section.StartsWith(".bss", StringComparison.Ordinal);
 
     private static bool SubsectionChanged(Sec a, Sec b) => Subsection(a) != Subsection(b);
 
@@ -259,6 +266,8 @@ internal sealed class Comparison(Obj orig, Obj patched, List<string> fatal)
         if (sym.Sec != null && twin.Sec != null && sym.Sec.Twin != twin.Sec)
         {
             if ((twin.Sec.Twin?.Ignore ?? false) || SubsectionChanged(sym.Sec, twin.Sec)) sym.Status = Status.Changed;
+            else if (sym.Type == SymbolType.Object && IsData(twin.Sec.Name) && IsData(sym.Sec.Name))
+                fatal.Add($"variable {sym.Name}: its initial value changed (it moved from {twin.Sec.Name} to {sym.Sec.Name}); the data of an existing variable cannot be changed by a live patch");
             else fatal.Add($"symbol {sym.Name} moved from section {twin.Sec.Name} to {sym.Sec.Name}");
         }
         if (sym.Type == SymbolType.Object && sym.Size != twin.Size)

@@ -114,10 +114,12 @@ internal sealed class Inclusion(Obj patched, List<string> fatal)
     /// <summary>Every change must be in the patch, and some changes cannot be patched at all.</summary>
     public void Verify()
     {
+        var explained = new HashSet<Sec>();
         foreach (var sec in patched.Sections)
         {
             if (sec.IsDebug) continue;
-            if (sec.Status == Status.Changed && !sec.Include)
+            // A section and its relocations changed together are one reason, told once.
+            if (sec.Status == Status.Changed && !sec.Include && explained.Add(sec.IsRela ? sec.Base! : sec))
                 fatal.Add(ExplainExcluded(sec));
             if (sec.Status != Status.Same && sec.Grouped)
                 fatal.Add($"section {sec.Name} changed but belongs to a section group (COMDAT); changed groups cannot be live patched");
@@ -136,12 +138,17 @@ internal sealed class Inclusion(Obj patched, List<string> fatal)
         return b.Sym != null ? $"variable {b.Sym.Name}" : $"section {b.Name}";
     }
 
-    private static string ExplainExcluded(Sec sec)
+    private string ExplainExcluded(Sec sec)
     {
         var b = sec.IsRela ? sec.Base! : sec;
         string n = b.Name;
         if (n.StartsWith(".init", StringComparison.Ordinal) || n.StartsWith(".exit", StringComparison.Ordinal) || n.Contains(".init.", StringComparison.Ordinal))
-            return $"section {sec.Name} changed: __init/__exit code and data run only at boot or unload and cannot be live patched";
+        {
+            // __init functions share one section, so name what it holds: that is what the user edited.
+            var held = patched.Symbols.Where(y => y.Sec == b && y.Type is SymbolType.Func or SymbolType.Object).Select(y => y.Name).ToList();
+            string what = held.Count > 0 ? $" (holding {string.Join(", ", held)})" : "";
+            return $"section {n}{what} changed: __init/__exit code and data run only at boot or unload and cannot be live patched";
+        }
         if (n.StartsWith(".data", StringComparison.Ordinal) || n.StartsWith(".bss", StringComparison.Ordinal) || n.StartsWith(".rodata", StringComparison.Ordinal))
             return $"section {sec.Name} changed: the initial value of existing data ({Describe(sec)}) cannot be changed by a live patch";
         return $"section {sec.Name} changed but nothing in the patch uses it, so the change cannot be carried";

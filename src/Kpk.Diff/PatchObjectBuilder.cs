@@ -178,8 +178,11 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
         _blockLooked = true;
         var file = patched.Symbols.FirstOrDefault(s => s.Type == SymbolType.File);
         if (file == null) return null;
+        // Symbols of sections the linker throws away (.discard.addressable's __UNIQUE_ID_s) are in
+        // the object but never in the parent's symbol table: they cannot identify the file block.
         var locals = (patched.Symbols.Where(s => s.IsLocal && s.Twin != null && s.Sec != null
-                && s.Type is SymbolType.Func or SymbolType.Object && !Analysis.IsSpecialStatic(s))
+                && s.Type is SymbolType.Func or SymbolType.Object && !Analysis.IsSpecialStatic(s)
+                && !s.Sec.Name.StartsWith(".discard", StringComparison.Ordinal))
             .Select(s => s.Twin!.Name)).ToList();
         string fileName = file.Twin?.Name ?? file.Name;
         _block = options.Parent.FindBlock(fileName, locals)
