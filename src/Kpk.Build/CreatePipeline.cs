@@ -262,12 +262,12 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
         return v;
     }
 
-    private ToolResult Make(IEnumerable<string> args, string log) =>
-        Tool.Run("make", args, null, cancel, log);
+    private ToolResult Make(IEnumerable<string> args, string log, MakeProgress? progress = null) =>
+        Tool.Run("make", args, null, cancel, log, onLine: progress == null ? null : progress.Line);
 
     /// <summary>A make of the kernel build (-C SHADOW O=OBJ).</summary>
-    private ToolResult KernelMake(CacheEntry entry, IEnumerable<string> targets, string log, bool verbose = false) =>
-        Make(["-C", entry.SourceDir, "O=" + entry.ObjDir, .. MakeVariables(true), .. verbose ? ["V=1"] : Array.Empty<string>(), .. targets], log);
+    private ToolResult KernelMake(CacheEntry entry, IEnumerable<string> targets, string log, bool verbose = false, MakeProgress? progress = null) =>
+        Make(["-C", entry.SourceDir, "O=" + entry.ObjDir, .. MakeVariables(true), .. verbose ? ["V=1"] : Array.Empty<string>(), .. targets], log, progress);
 
     private IReadOnlyList<string> OriginalTargets()
     {
@@ -317,7 +317,7 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
         }
         reporter.Stage($"building the original kernel ({string.Join(' ', targets)}, {KernelCFlags}); log: {entry.LogFile}");
         var watch = Stopwatch.StartNew();
-        var build = KernelMake(entry, targets, entry.LogFile);
+        var build = KernelMake(entry, targets, entry.LogFile, progress: new MakeProgress(reporter, "original build"));
         if (!build.Ok) throw BuildFailure("building the original kernel", entry.LogFile);
         reporter.Info($"original build done in {watch.Elapsed:mm\\:ss}");
         entry.WriteInfo(info with { BuiltTargets = info.BuiltTargets.Union(targets).ToList() });

@@ -21,7 +21,8 @@ public static class Tool
     public static string[] Words(string command) => command.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     public static ToolResult Run(string program, IEnumerable<string> args, string? workingDirectory, CancellationToken cancel,
-        string? logFile = null, IDictionary<string, string?>? environment = null, string? stdinFile = null)
+        string? logFile = null, IDictionary<string, string?>? environment = null, string? stdinFile = null,
+        Action<string>? onLine = null)
     {
         cancel.ThrowIfCancellationRequested();
         var psi = new ProcessStartInfo(program)
@@ -58,6 +59,7 @@ public static class Tool
                 {
                     if (log != null) log.WriteLine(line);
                     else captured.AppendLine(line);
+                    onLine?.Invoke(line);
                 }
             }
             process.OutputDataReceived += (_, e) => Line(e.Data);

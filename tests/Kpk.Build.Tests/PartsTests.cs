@@ -282,3 +282,30 @@ public class KlpConverterTests
         Assert.Contains(".klp.sym.nodot", e.Message);
     }
 }
+
+public class MakeProgressTests
+{
+    [Fact]
+    public void Counts_compiled_files_and_reports_the_current_one()
+    {
+        var reporter = new RecordingReporter();
+        var progress = new MakeProgress(reporter, "original build", TimeSpan.Zero);
+        foreach (var line in new[] { "make[1]: Entering directory '/o'", "  CC      init/main.o", "  AS      arch/x86/entry/entry_64.o",
+                     "  LD      vmlinux.o", "  CC [M]  samples/kobject/kobject-example.o", "  AR      lib/lib.a" })
+            progress.Line(line);
+        Assert.Equal(3, progress.Compiled);
+        Assert.Equal(["  original build: 1 files compiled, now init/main.o",
+            "  original build: 2 files compiled, now arch/x86/entry/entry_64.o",
+            "  original build: 3 files compiled, now [M]  samples/kobject/kobject-example.o"], reporter.Lines);
+    }
+
+    [Fact]
+    public void Reports_at_most_once_per_interval()
+    {
+        var reporter = new RecordingReporter();
+        var progress = new MakeProgress(reporter, "b", TimeSpan.FromHours(1));
+        for (int i = 0; i < 100; i++) progress.Line($"  CC      f{i}.o");
+        Assert.Equal(100, progress.Compiled);
+        Assert.Empty(reporter.Lines);
+    }
+}
