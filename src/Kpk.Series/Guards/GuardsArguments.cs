@@ -53,10 +53,16 @@ public sealed record GuardsArguments(GuardsSettings Settings, IReadOnlyList<stri
         {
             string[] aliases = names.Split('|');
             var spec = new Spec(aliases[0], kind);
-            foreach (string alias in aliases) table[alias.Length == 1 ? alias : alias.ToLowerInvariant()] = spec;
+            foreach (string alias in aliases) table[alias.Length == 1 ? alias : AsciiLower(alias)] = spec;
         }
         return table;
     }
+
+    /// <summary>perl's lc on a byte string: only A-Z change.</summary>
+    private static string AsciiLower(string s) => string.Create(s.Length, s, (span, src) =>
+    {
+        for (int i = 0; i < src.Length; i++) span[i] = src[i] is >= 'A' and <= 'Z' ? (char)(src[i] + 32) : src[i];
+    });
 
     /// <summary>An integer as Getopt::Long accepts it (underscores allowed).</summary>
     private static readonly Regex Integer = new(@"^[-+]?_*[0-9][0-9_]*$", RegexOptions.Singleline | RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
@@ -125,13 +131,13 @@ public sealed record GuardsArguments(GuardsSettings Settings, IReadOnlyList<stri
             }
             else if (!posixlyCorrect && name.Length > 0)
             {
-                name = name.ToLowerInvariant();
+                name = AsciiLower(name);
                 lookup = Abbreviation(name, out bool ambiguous);
                 if (ambiguous) return StepResult.Done;
             }
             else
             {
-                lookup = name.ToLowerInvariant();
+                lookup = AsciiLower(name);
             }
 
             if (!Table.TryGetValue(lookup, out var spec))
