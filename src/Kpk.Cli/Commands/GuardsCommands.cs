@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Kpk.Core;
+using Microsoft.Win32.SafeHandles;
 using Kpk.Series.Guards;
 using Kpk.Series.Supported;
 using Kpk.Series.Taint;
@@ -15,6 +16,8 @@ public static class GuardsCommands
 {
     /// <param name="processArgs">The process's arguments as given: guards reads its own command line, byte for byte as guards(1) would.</param>
     public static IEnumerable<Command> Create(string[] processArgs) => [Guards(processArgs), Supported(), Taint()];
+
+    private const int BrokenPipe = 32, SigPipe = 13; // EPIPE, SIGPIPE on Linux
 
     private static Command Guards(string[] processArgs)
     {
@@ -32,18 +35,35 @@ public static class GuardsCommands
         cmd.SetAction(_ =>
         {
             int at = Array.IndexOf(processArgs, "guards");
+            // Standard output as a plain file stream: unlike Console's, it reports a closed pipe.
+            using var stdout = StandardOutput();
             var env = new GuardsEnvironment
             {
                 Input = Console.OpenStandardInput(),
-                Output = Console.OpenStandardOutput(),
+                Output = stdout,
                 Error = Console.OpenStandardError(),
                 ProgramName = "kpk guards",
                 PosixlyCorrect = Environment.GetEnvironmentVariable("POSIXLY_CORRECT") != null,
             };
-            return GuardsProgram.Run(processArgs[(at + 1)..], env);
+            try
+            {
+                return GuardsProgram.Run(processArgs[(at + 1)..], env);
+            }
+            catch (IOException e) when (e.HResult == BrokenPipe)
+            {
+                return 128 + SigPipe; // the reader went away: end quietly with the status a shell shows for guards killed by SIGPIPE
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // What perl says when its buffered output cannot be written (a full disk, a closed descriptor).
+                Console.Error.WriteLine("Unable to flush stdout: " + (e is IOException ? e.Message : "Bad file descriptor"));
+                return 1;
+            }
         });
         return cmd;
     }
+
+    private static FileStream StandardOutput() => new(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 1);
 
     private static Command Supported()
     {

@@ -53,6 +53,25 @@ public class GuardsCliTests
         }
     }
 
+    [Fact]
+    public void A_reader_that_goes_away_ends_kpk_guards_as_it_ends_the_reference()
+    {
+        using var dir = TestPaths.TempDir("kpk-guards-pipe");
+        // Far more than a pipe holds, so the writer meets the closed pipe.
+        File.WriteAllText(dir["series"], string.Concat(Enumerable.Range(0, 40000).Select(i => $"patches/{i:D6}.patch\n")));
+        foreach (string program in new[] { GuardsRuns.Reference, Path.Combine(TestPaths.RepoRoot, "kpk") + " guards" })
+        {
+            // As from a shell: this test host ignores SIGPIPE, and its children would inherit that.
+            var psi = new System.Diagnostics.ProcessStartInfo("env") { RedirectStandardOutput = true, WorkingDirectory = dir.Path };
+            foreach (string a in new[] { "--default-signal=PIPE", "/bin/bash", "-c" }) psi.ArgumentList.Add(a);
+            psi.ArgumentList.Add($"{program} --list --config=series | head -c 10 >/dev/null; echo ${{PIPESTATUS[0]}}");
+            using var p = System.Diagnostics.Process.Start(psi)!;
+            string status = p.StandardOutput.ReadToEnd().Trim();
+            p.WaitForExit();
+            Assert.True(status == "141", $"{program}: exit status {status} when the reader closed the pipe, not 141 (SIGPIPE)");
+        }
+    }
+
     /// <summary>The reference's help names /usr/bin/guards where kpk's says "kpk guards".</summary>
     private static GuardsRun Renamed(GuardsRun run) =>
         run with { Out = Encoding.Latin1.GetBytes(run.OutText.Replace("kpk guards", GuardsRuns.Reference)) };
