@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
 using Kpk.Core;
-using Microsoft.Win32.SafeHandles;
 using Kpk.Series.Guards;
 using Kpk.Series.Supported;
 using Kpk.Series.Taint;
+using Microsoft.Win32.SafeHandles;
 
 namespace Kpk.Cli.Commands;
 
@@ -63,6 +63,7 @@ public static class GuardsCommands
         return cmd;
     }
 
+    /// <summary>Standard output unbuffered (guards buffers itself) and not owned: closing it must not close fd 1.</summary>
     private static FileStream StandardOutput() => new(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 1);
 
     private static Command Supported()
