@@ -25,7 +25,8 @@ public static class CliRunner
         {
             Cancellation = cancel.Token;
             var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
-            return root.Parse(args).Invoke(config);
+            // No @response files: arguments starting with @ are data for some verbs (guards' --path @FILE, symbols).
+            return root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).Invoke(config);
         }
         catch (KpkException e)
         {

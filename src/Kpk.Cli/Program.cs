@@ -15,4 +15,5 @@ foreach (var command in new[]
     root.Subcommands.Add(command);
 }
 foreach (var command in RuntimeCommands.Create()) root.Subcommands.Add(command); // apply, list, undo, info, install, uninstall, load-installed
+foreach (var command in GuardsCommands.Create(args)) root.Subcommands.Add(command); // guards, supported, taint
 return CliRunner.Invoke(root, args);

@@ -1,0 +1,103 @@
+namespace Kpk.Series.Guards;
+
+/// <summary>One file named in a guarded list (series.conf, supported.conf, config.conf) with the guards before it on its line.</summary>
+/// <param name="Name">The file name, a byte string (see <see cref="ByteText"/>).</param>
+/// <param name="Guards">The <c>+sym</c>, <c>-sym</c>, <c>+!sym</c>, <c>-!sym</c>, <c>+</c>, <c>-</c> tokens before it, in order.</param>
+/// <param name="Line">The 1-based line on which the (possibly continued) line starts.</param>
+public sealed record GuardedEntry(string Name, IReadOnlyList<string> Guards, int Line);
+
+/// <summary>
+/// Reads the guards file format, with the rules of quilt's guards script:
+/// <list type="bullet">
+/// <item>a <c>#</c> at the start of a line or after white space comments out the rest of the line, and the white space before it;</item>
+/// <item>a line that then ends in a backslash continues on the next line (the backslash becomes a space);
+/// a continuation still open at the end of the input is dropped;</item>
+/// <item>tokens are separated by white space; a token starting with <c>+</c> or <c>-</c> is a guard and applies to
+/// every later file on the same line, any other token is a file.</item>
+/// </list>
+/// </summary>
+public static class GuardedList
+{
+    public static List<GuardedEntry> Parse(string byteText)
+    {
+        var entries = new List<GuardedEntry>();
+        var logical = new System.Text.StringBuilder();
+        int logicalStart = 0, lineNumber = 0;
+        foreach (string physical in ByteText.ChompedLines(byteText))
+        {
+            lineNumber++;
+            if (logical.Length == 0) logicalStart = lineNumber;
+            string line = StripComment(physical);
+            if (line.EndsWith('\\'))
+            {
+                logical.Append(line, 0, line.Length - 1).Append(' ');
+                continue;
+            }
+            logical.Append(line);
+            AddTokens(logical.ToString(), logicalStart, entries);
+            logical.Clear();
+        }
+        return entries;
+    }
+
+    /// <summary>Drops the comment: from the first <c>#</c> that starts the line or follows white space, with that white space.</summary>
+    public static string StripComment(string line)
+    {
+        for (int i = 0; i < line.Length; i++)
+        {
+            if (line[i] != '#') continue;
+            if (i == 0) return "";
+            if (!ByteText.IsSpace(line[i - 1])) continue;
+            int start = i - 1;
+            while (start > 0 && ByteText.IsSpace(line[start - 1])) start--;
+            return line[..start];
+        }
+        return line;
+    }
+
+    private static void AddTokens(string line, int lineNumber, List<GuardedEntry> entries)
+    {
+        var guards = new List<string>();
+        int i = 0;
+        while (i < line.Length)
+        {
+            while (i < line.Length && ByteText.IsSpace(line[i])) i++;
+            int start = i;
+            while (i < line.Length && !ByteText.IsSpace(line[i])) i++;
+            if (i == start) break;
+            string token = line[start..i];
+            if (token[0] is '+' or '-') guards.Add(token);
+            else entries.Add(new GuardedEntry(token, guards.ToArray(), lineNumber));
+        }
+    }
+}
+
+/// <summary>
+/// Decides whether a guarded file is selected for a set of symbols. Guards are read left to right
+/// and the last one that matches decides; when none matches, a file whose first guard excludes
+/// (<c>-…</c>) is selected and one whose first guard includes (<c>+…</c>) is not.
+/// <c>+sym</c>/<c>-sym</c> match when sym is defined, <c>+!sym</c>/<c>-!sym</c> when it is not,
+/// and a bare <c>+</c> or <c>-</c> always matches.
+/// </summary>
+public static class GuardEvaluator
+{
+    /// <summary>The decision of the guards, or null when there are none (the caller's default applies).</summary>
+    public static bool? Evaluate(IReadOnlyList<string> guards, IReadOnlySet<string> symbols)
+    {
+        if (guards.Count == 0) return null;
+        bool selected = guards[0][0] == '-';
+        foreach (string guard in guards)
+        {
+            bool include = guard[0] == '+';
+            bool negated = guard.Length > 1 && guard[1] == '!';
+            string symbol = guard[(negated ? 2 : 1)..];
+            bool matches = negated ? !symbols.Contains(symbol) : symbol.Length == 0 || symbols.Contains(symbol);
+            if (matches) selected = include;
+        }
+        return selected;
+    }
+
+    /// <summary>The files selected by <paramref name="symbols"/>, with unguarded files selected when <paramref name="selectUnguarded"/>.</summary>
+    public static IEnumerable<GuardedEntry> Select(IEnumerable<GuardedEntry> entries, IReadOnlySet<string> symbols, bool selectUnguarded = true) =>
+        entries.Where(e => Evaluate(e.Guards, symbols) ?? selectUnguarded);
+}
