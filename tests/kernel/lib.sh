@@ -92,11 +92,31 @@ check_config() {
     [ "$bad" -eq 0 ] || die "the kernel config does not match the fragments"
 }
 
-# make_initramfs OUT.cpio GUEST_SCRIPT [MODULE.ko...]: busybox, the guest helpers, the case's
-# script as /case.sh and the modules in /modules. gen_init_cpio (from the kernel build) makes
-# /dev/console without root.
+# guest_kpk: prints the path of kpk published for the guest (self-contained, single file),
+# publishing it again when kpk's sources are newer. The guest has no .NET: the binary carries
+# the runtime, and make_initramfs adds the shared libraries ldd names.
+guest_kpk() {
+    local dir="$KPK_REPO/.build/kpk-guest" bin
+    bin="$dir/kpk"
+    if [ ! -x "$bin" ] || [ -n "$(find "$KPK_REPO/src" \( -name '*.cs' -o -name '*.csproj' \) -newer "$bin" -print -quit)" ]; then
+        say "publishing kpk for the guest (self-contained single file) into $dir"
+        rm -rf "$dir.partial"
+        DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet publish "$KPK_REPO/src/Kpk.Cli/Kpk.Cli.csproj" -c Release -r linux-x64 \
+            --self-contained -p:PublishSingleFile=true -p:InvariantGlobalization=true -p:EnableCompressionInSingleFile=true \
+            -p:DebugType=none -o "$dir.partial" --nologo -v quiet >"$KPK_REPO/.build/kpk-guest.log" 2>&1 \
+            || die "publishing kpk for the guest failed; see $KPK_REPO/.build/kpk-guest.log"
+        rm -rf "$dir" && mv "$dir.partial" "$dir"
+    fi
+    echo "$bin"
+}
+
+# make_initramfs BUILD OUT.cpio GUEST_SCRIPT [--with-kpk] [FILE...]: busybox, the guest helpers,
+# the case's script as /case.sh and the files (modules, kpk tarballs) in /modules; with
+# --with-kpk, kpk itself as /bin/kpk with the libraries it needs. gen_init_cpio (from the kernel
+# build) makes /dev/console without root.
 make_initramfs() {
-    local build="$1" out="$2" script="$3" list busybox; shift 3
+    local build="$1" out="$2" script="$3" list busybox kpk="" lib; shift 3
+    if [ "${1:-}" = --with-kpk ]; then kpk="$(guest_kpk)" || return 1; shift; fi
     busybox=$(command -v busybox) || die "busybox is not installed (busybox-static)"
     list="$out.list"
     {
@@ -112,6 +132,13 @@ make_initramfs() {
         echo "file /guest.sh $TIER_DIR/guest.sh 0644 0 0"
         echo "file /case.sh $script 0644 0 0"
         for m in "$@"; do echo "file /modules/$(basename "$m") $m 0644 0 0"; done
+        if [ -n "$kpk" ]; then
+            echo "file /bin/kpk $kpk 0755 0 0"
+            echo "dir /lib 0755 0 0"
+            echo "dir /lib64 0755 0 0"
+            echo "dir /lib/x86_64-linux-gnu 0755 0 0"
+            for lib in $(ldd "$kpk" | grep -o '/lib[^ ]*'); do echo "file $lib $(readlink -f "$lib") 0755 0 0"; done
+        fi
     } > "$list"
     "$build/usr/gen_init_cpio" "$list" > "$out" || die "gen_init_cpio failed on $list"
 }
@@ -122,9 +149,9 @@ boot() {
     local build="$1" initrd="$2" log="$3" timeout="${4:-240}"
     command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is not installed (qemu-system-x86)"
     timeout --foreground -k 5 "$timeout" qemu-system-x86_64 \
-        -m 256M -smp 2 -nographic -no-reboot -monitor none -serial stdio -display none \
+        -m "${KPK_GUEST_MEM:-256M}" -smp 2 -nographic -no-reboot -monitor none -serial stdio -display none \
         -kernel "$build/arch/x86/boot/bzImage" -initrd "$initrd" \
-        -append "console=ttyS0 rodata=off panic=-1 oops=panic loglevel=4" </dev/null >"$log" 2>&1
+        -append "console=ttyS0 rodata=off no_timer_check panic=-1 oops=panic loglevel=4" </dev/null >"$log" 2>&1
     local rc=$?
     [ $rc -ne 124 ] || echo "KPK-FAIL the guest did not finish within $timeout s (timeout)" >>"$log"
     return 0
