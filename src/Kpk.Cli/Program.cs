@@ -15,4 +15,5 @@ foreach (var command in new[]
     root.Subcommands.Add(command);
 }
 foreach (var command in RuntimeCommands.Create()) root.Subcommands.Add(command); // apply, list, undo, info, install, uninstall, load-installed
+foreach (var command in SeriesApplyCommands.Create()) root.Subcommands.Add(command); // series apply; config merge, running, diff
 return CliRunner.Invoke(root, args);
