@@ -30,8 +30,8 @@ public sealed class SeriesApplier(ISeriesSelector selector, IReporter reporter)
         var patch = GnuPatch.Find(options.Fuzz);
 
         string scratch = Path.GetFullPath(options.ScratchDirectory);
+        CheckNotInside(scratch, Path.GetFullPath(options.Vanilla)); // before anything is created there
         Directory.CreateDirectory(scratch);
-        CheckNotInside(scratch, Path.GetFullPath(options.Vanilla));
         ScratchArea.RemoveStale(scratch, ".kpk-unpack");
         var vanilla = VanillaSource.Prepare(options.Vanilla, scratch, reporter, cancel);
 
