@@ -23,6 +23,7 @@ internal static class HardLinkTree
         pending.Push((new DirectoryInfo(source), target));
         while (pending.Count > 0)
         {
+            cancel.ThrowIfCancellationRequested();
             var (from, to) = pending.Pop();
             Directory.CreateDirectory(to);
             directories.Add((to, from.UnixFileMode));

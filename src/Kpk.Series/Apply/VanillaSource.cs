@@ -58,7 +58,11 @@ public static class VanillaSource
             File.Delete(stampPath); // first, so a half-removed cache is never taken for a good one
             DeleteTree(cache);
         }
-        Unpack(full, archive.Kind, scratch, cache, reporter, cancel);
+        try { Unpack(full, archive.Kind, scratch, cache, reporter, cancel); }
+        catch (OperationCanceledException)
+        {
+            throw new KpkException($"interrupted while unpacking {vanilla}; the unfinished copy was removed", ExitCodes.Interrupted);
+        }
         AtomicFile.WriteAllText(stampPath, stamp);
         return new VanillaTree(cache, name, Unpacked: true);
     }
@@ -126,6 +130,7 @@ public static class VanillaSource
     /// <summary>Removes a tree we made, read-only files included (their directories stay writable).</summary>
     internal static void DeleteTree(string path)
     {
+        if (!Path.Exists(path) && new FileInfo(path).LinkTarget == null) return;
         if (new DirectoryInfo(path).LinkTarget != null) { File.Delete(path); return; }
         Directory.Delete(path, recursive: true);
     }
