@@ -21,18 +21,24 @@ public sealed class MinimalGuardSelector : ISeriesSelector
         }
         var defined = new HashSet<string>(symbols, StringComparer.Ordinal);
         var selected = new List<SeriesPatch>();
-        var guards = new List<string>(); // guards seen so far on the current logical line
+        // A logical line (physical lines joined by a trailing backslash) is judged when it ends;
+        // like guards(1), a continuation still open at the end of the file selects nothing.
+        var pending = new List<(string Token, int Line)>();
         for (int i = 0; i < lines.Length; i++)
         {
             string text = StripComment(lines[i]);
             bool continues = text.EndsWith('\\');
             if (continues) text = text[..^1] + " ";
             foreach (string token in text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+                pending.Add((token, i + 1));
+            if (continues) continue;
+            var guards = new List<string>(); // guards apply to the files after them on the logical line
+            foreach (var (token, line) in pending)
             {
                 if (token[0] is '+' or '-') guards.Add(token);
-                else if (IsSelected(guards, defined)) selected.Add(new SeriesPatch(token, seriesPath, i + 1));
+                else if (IsSelected(guards, defined)) selected.Add(new SeriesPatch(token, seriesPath, line));
             }
-            if (!continues) guards.Clear();
+            pending.Clear();
         }
         return selected;
     }
