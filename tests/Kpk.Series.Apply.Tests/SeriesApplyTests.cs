@@ -315,6 +315,19 @@ public class SeriesApplyTests
     }
 
     [Fact]
+    public void A_compressed_patch_that_cannot_be_read_stops_the_run_without_a_tree()
+    {
+        using var ws = new SeriesWorkspace();
+        var kernel = new SmallKernel(ws);
+        ws.AddPatch("broken.patch.gz", "not gzip at all");
+        ws.WriteSeries([kernel.Patches[0], "broken.patch.gz"]);
+        var e = Assert.Throws<KpkException>(() => ws.Apply());
+        Assert.StartsWith(Path.Combine(ws.Source, "broken.patch.gz") + ": not gzip data", e.Message);
+        Assert.False(Directory.Exists(ws.Tree()));
+        Assert.Empty(Directory.GetFileSystemEntries(ws.Scratch, ".kpk-*"));
+    }
+
+    [Fact]
     public void A_second_run_replaces_its_earlier_tree_but_nothing_else()
     {
         using var ws = new SeriesWorkspace();

@@ -74,13 +74,21 @@ public sealed class SeriesApplier(ISeriesSelector selector, IReporter reporter)
         var runner = new Run(patch, quilt, work, vanilla.Root, scratch, logWriter, reporter);
         if (options.Fast)
         {
-            runner.ApplyFast(toApply, files, cancel, tree, log);
+            runner.ApplyFast(toApply, files, cancel, log);
             Publish(work, tree);
             reporter.Info($"[ Tree: {tree} ]");
             return new SeriesApplyResult(tree, log, selected.Count, toApply.Count, toApply.LastOrDefault()?.Name, remaining);
         }
 
-        var outcome = runner.ApplyEach(toApply, files, cancel);
+        EachOutcome outcome;
+        try { outcome = runner.ApplyEach(toApply, files, cancel); }
+        catch
+        {
+            // Something other than a patch failing (a patch file that cannot be decompressed, a
+            // disk error): the tree's state is not known to be a patch boundary, so it goes.
+            VanillaSource.DeleteTree(work);
+            throw;
+        }
         Publish(work, tree);
         reporter.Info($"[ Tree: {tree} ]");
         string after = outcome.Applied == 0 ? "the vanilla tree" : toApply[outcome.Applied - 1].Name;
@@ -222,7 +230,7 @@ public sealed class SeriesApplier(ISeriesSelector selector, IReporter reporter)
         /// --fast: all patches through one patch run, no backups. A failure cannot be rolled back,
         /// so the unfinished tree is removed (sequence-patch leaves it half-patched; we never do).
         /// </summary>
-        public void ApplyFast(List<SeriesPatch> patches, List<string> files, CancellationToken cancel, string tree, string logPath)
+        public void ApplyFast(List<SeriesPatch> patches, List<string> files, CancellationToken cancel, string logPath)
         {
             reporter.Info($"fast-applying {patches.Count} patches in one pass (no per-patch backups)");
             var result = patch.ApplyAll(work, files.Take(patches.Count).ToList(), _rejects, cancel);
