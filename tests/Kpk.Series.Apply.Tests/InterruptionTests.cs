@@ -81,7 +81,7 @@ public class InterruptionTests
     }
 
     [Fact]
-    public void Sigint_to_kpk_stops_at_a_patch_boundary_that_quilt_continues_from()
+    public async Task Sigint_to_kpk_stops_at_a_patch_boundary_that_quilt_continues_from()
     {
         using var ws = new SeriesWorkspace();
         ws.WriteVanilla("Makefile", "all:\n");
@@ -108,8 +108,9 @@ public class InterruptionTests
             }
         }
         kpk.WaitForExit();
+        string printed = await stdout;
         Assert.True(signalled, errors.ToString());
-        Assert.True(kpk.ExitCode == ExitCodes.Interrupted, $"exit {kpk.ExitCode}\n{errors}{stdout.Result}");
+        Assert.True(kpk.ExitCode == ExitCodes.Interrupted, $"exit {kpk.ExitCode}\n{errors}{printed}");
         Assert.Contains("kpk: interrupted after ", errors.ToString());
 
         string tree = ws.Tree();

@@ -9,7 +9,7 @@ internal sealed class SmallKernel
 {
     public const string Makefile = "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 0\nEXTRAVERSION =\nNAME = Hurr durr I'ma ninja sloth\n";
 
-    public static string Lines(string prefix, int count, Func<int, string>? change = null) =>
+    public static string Lines(string prefix, int count, Func<int, string?>? change = null) =>
         string.Concat(Enumerable.Range(1, count).Select(i => (change?.Invoke(i) ?? $"{prefix} line {i}") + "\n"));
 
     public static readonly string Sched = Lines("sched", 30);
