@@ -3,7 +3,7 @@ namespace Kpk.Series.Guards;
 /// <summary>One file named in a guarded list (series.conf, supported.conf, config.conf) with the guards before it on its line.</summary>
 /// <param name="Name">The file name, a byte string (see <see cref="ByteText"/>).</param>
 /// <param name="Guards">The <c>+sym</c>, <c>-sym</c>, <c>+!sym</c>, <c>-!sym</c>, <c>+</c>, <c>-</c> tokens before it, in order.</param>
-/// <param name="Line">The 1-based line on which the (possibly continued) line starts.</param>
+/// <param name="Line">The 1-based line on which the file is written (a continued line spans several).</param>
 public sealed record GuardedEntry(string Name, IReadOnlyList<string> Guards, int Line);
 
 /// <summary>
@@ -22,11 +22,13 @@ public static class GuardedList
     {
         var entries = new List<GuardedEntry>();
         var logical = new System.Text.StringBuilder();
-        int logicalStart = 0, lineNumber = 0;
+        // Where each physical line starts in the logical line, so a file is reported on the line it is written on.
+        var starts = new List<(int Offset, int Line)>();
+        int lineNumber = 0;
         foreach (string physical in ByteText.ChompedLines(byteText))
         {
             lineNumber++;
-            if (logical.Length == 0) logicalStart = lineNumber;
+            starts.Add((logical.Length, lineNumber));
             string line = StripComment(physical);
             if (line.EndsWith('\\'))
             {
@@ -34,8 +36,9 @@ public static class GuardedList
                 continue;
             }
             logical.Append(line);
-            AddTokens(logical.ToString(), logicalStart, entries);
+            AddTokens(logical.ToString(), starts, entries);
             logical.Clear();
+            starts.Clear();
         }
         return entries;
     }
@@ -55,7 +58,7 @@ public static class GuardedList
         return line;
     }
 
-    private static void AddTokens(string line, int lineNumber, List<GuardedEntry> entries)
+    private static void AddTokens(string line, List<(int Offset, int Line)> starts, List<GuardedEntry> entries)
     {
         var guards = new List<string>();
         int i = 0;
@@ -67,7 +70,7 @@ public static class GuardedList
             if (i == start) break;
             string token = line[start..i];
             if (token[0] is '+' or '-') guards.Add(token);
-            else entries.Add(new GuardedEntry(token, guards.ToArray(), lineNumber));
+            else entries.Add(new GuardedEntry(token, guards.ToArray(), starts.Last(s => s.Offset <= start).Line));
         }
     }
 }
