@@ -62,7 +62,7 @@ public static class DebArchive
                     }
                     catch (Exception x) when (x is IOException or UnauthorizedAccessException)
                     {
-                        throw new KpkException($"{e.Path}: cannot read: {x.Message}");
+                        throw new KpkException($"{e.Path}: cannot read: {IoError.Reason(x)}");
                     }
                     break;
             }

@@ -23,7 +23,7 @@ public sealed partial record DebianChangelog(string Source, DebianVersion Versio
         try { lines = File.ReadAllLines(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new KpkException($"{path}: cannot read: {e.Message}");
+            throw new KpkException($"{path}: cannot read: {IoError.Reason(e)}");
         }
         return Parse(lines, path);
     }

@@ -25,7 +25,7 @@ public sealed class DebianControl
         try { text = File.ReadAllText(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new KpkException($"{path}: cannot read: {e.Message}");
+            throw new KpkException($"{path}: cannot read: {IoError.Reason(e)}");
         }
         return Parse(text, path);
     }

@@ -98,7 +98,7 @@ public sealed class PackageTree
             }
             catch (Exception x) when (x is IOException or UnauthorizedAccessException)
             {
-                throw new KpkException($"{e.Path}: cannot read: {x.Message}");
+                throw new KpkException($"{e.Path}: cannot read: {IoError.Reason(x)}");
             }
         }
     }
@@ -123,7 +123,7 @@ public sealed class PackageTree
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new KpkException($"{dir}: cannot list the directory: {e.Message}");
+            throw new KpkException($"{dir}: cannot list the directory: {IoError.Reason(e)}");
         }
     }
 }

@@ -45,7 +45,7 @@ public sealed partial class Substvars
         try { lines = File.ReadAllLines(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new KpkException($"{path}: cannot read: {e.Message}");
+            throw new KpkException($"{path}: cannot read: {IoError.Reason(e)}");
         }
         for (int i = 0; i < lines.Length; i++)
         {

@@ -150,7 +150,7 @@ public static class UdebBuilder
         try { return File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new KpkException($"{path}: cannot read: {e.Message}");
+            throw new KpkException($"{path}: cannot read: {IoError.Reason(e)}");
         }
     }
 
