@@ -47,6 +47,8 @@ public class ControlGenerationTests
         XC-Package-Type: udeb
         Architecture: any
         Priority: standard
+        Multi-Arch: no
+        Depends: ${misc:Depends}, ${misc:Pre-Depends}
         Homepage: https://example.org/beta
         Enhances: zzz, aaa
         Description: beta
@@ -122,6 +124,8 @@ public class ControlGenerationTests
         Assert.Null(ours.Single(b => b.Package == "linux-signed-kwtest").Control["Source"]);
         Assert.EndsWith("_6.1.76-1_all.udeb", ours.Single(b => b.Package == "linux-signed-kwtest").Path);
         Assert.DoesNotContain(ours, b => b.Package == "not-a-udeb");
+        Assert.Null(ours.Single(b => b.Package == "beta-di").Control["Multi-Arch"]);
+        Assert.Null(ours.Single(b => b.Package == "beta-di").Control["Depends"]);
     }
 
     [Fact]

@@ -103,6 +103,59 @@ public class XzWriterTests
         Assert.True(xz.Length >= input.Length);
     }
 
+    [Theory]
+    [InlineData(65536, 0)]
+    [InlineData(65537, 0)]
+    [InlineData(2 << 20, 1)]
+    [InlineData((2 << 20) + 1, 1)]
+    [InlineData(131072 * 3 - 1, 2)]
+    public void Chunk_boundaries_round_trip(int size, int kind)
+    {
+        var input = new byte[size];
+        var rng = new Random(size);
+        if (kind == 0) rng.NextBytes(input);
+        else if (kind == 1) for (int i = 0; i < size; i++) input[i] = (byte)(i / 1000 % 3 == 0 ? rng.Next(256) : i % 251);
+        else for (int i = 0; i < size; i++) input[i] = (byte)(i % 65536 < 40000 ? rng.Next(256) : 7);
+        var back = ExternalTool.Check("xz", ["-dc"], XzWriter.Compress(input)).Out;
+        Assert.True(input.AsSpan().SequenceEqual(back));
+    }
+
+    /// <summary>Many small random mixtures of literals, near and far repeats and runs: each must decode exactly.</summary>
+    [Fact]
+    public void Random_mixtures_round_trip()
+    {
+        for (int seed = 0; seed < 40; seed++)
+        {
+            var rng = new Random(seed);
+            var b = new byte[rng.Next(0, 60_000)];
+            int p = 0;
+            int alphabet = rng.Next(2, 256);
+            while (p < b.Length)
+            {
+                int len = Math.Min(b.Length - p, rng.Next(1, 300));
+                switch (rng.Next(4))
+                {
+                    case 0:
+                        for (int i = 0; i < len; i++) b[p + i] = (byte)rng.Next(alphabet);
+                        break;
+                    case 1 when p > 0:
+                        int dist = rng.Next(1, Math.Min(p, 5000) + 1);
+                        for (int i = 0; i < len; i++) b[p + i] = b[p + i - dist];
+                        break;
+                    case 2:
+                        Array.Fill(b, (byte)rng.Next(256), p, len);
+                        break;
+                    default:
+                        for (int i = 0; i < len; i++) b[p + i] = (byte)(p > 8 && rng.Next(3) > 0 ? b[p + i - 1 - rng.Next(Math.Min(p + i, 8))] : rng.Next(alphabet));
+                        break;
+                }
+                p += len;
+            }
+            var back = ExternalTool.Check("xz", ["-dc"], XzWriter.Compress(b)).Out;
+            Assert.True(b.AsSpan().SequenceEqual(back), $"seed {seed}: {b.Length} bytes do not round trip");
+        }
+    }
+
     [Fact]
     public void Compression_really_compresses()
     {

@@ -72,6 +72,9 @@ public static class UdebBuilder
             var scripts = ControlScripts(debian, name);
             var substvars = new Substvars();
             string substvarsFile = Path.Combine(debian, name + ".substvars");
+            // dh_gencontrol makes sure these two exist, so using them never warns.
+            substvars["misc:Depends"] = "";
+            substvars["misc:Pre-Depends"] = "";
             if (File.Exists(substvarsFile)) substvars.LoadFile(substvarsFile);
             // As dpkg-gencontrol measures it under dh: the tree, the DEBIAN/ directory and the
             // scripts already installed in it (the control file is written after measuring).

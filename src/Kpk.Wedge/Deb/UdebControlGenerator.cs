@@ -158,6 +158,9 @@ public static partial class UdebControlGenerator
         if (!fields.ContainsKey("Maintainer")) warnings.Add($"{where}: missing information for output field Maintainer");
         if (!fields.ContainsKey("Description")) warnings.Add($"{where}: missing information for output field Description");
 
+        // dh_gencontrol drops an explicit "Multi-Arch: no" (the default anyway).
+        if (fields.TryGetValue("Multi-Arch", out var multiArch) && multiArch.Trim() == "no") fields.Remove("Multi-Arch");
+
         // dpkg-gencontrol leaves these out of udebs: the type is in the file name, and d-i has no use for a homepage.
         fields.Remove("Package-Type");
         fields.Remove("Homepage");
