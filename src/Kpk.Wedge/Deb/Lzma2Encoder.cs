@@ -122,7 +122,7 @@ public static class Lzma2Encoder
             {
                 finder.InsertUpTo(pos + 1);
                 var (nextLength, nextDistance) = finder.Longest(pos + 1, Math.Min(end - pos - 1, LzmaMatchFinder.MaxMatch));
-                if (nextLength > mainLength + 1 && WorthMatching(nextLength, nextDistance))
+                if (nextLength > mainLength && WorthMatching(nextLength, nextDistance))
                 {
                     CodeLiteral(model, rc, data, pos);
                     return 1;
@@ -132,8 +132,8 @@ public static class Lzma2Encoder
             finder.InsertUpTo(pos + mainLength);
             return mainLength;
         }
-        // Right after a match, a byte equal to the one at rep0 codes in a few bits as a "short rep".
-        if (model.AfterMatch && data[pos] == data[pos - model.Reps[0] - 1])
+        // A byte equal to the one at rep0 codes in a few bits as a "short rep".
+        if (model.Reps[0] < pos && data[pos] == data[pos - model.Reps[0] - 1])
         {
             model.RepMatch(rc, pos, 0, 1);
             return 1;
@@ -151,7 +151,7 @@ public static class Lzma2Encoder
 
     /// <summary>Short matches far away cost more bits than the literals they replace.</summary>
     private static bool WorthMatching(int length, int distance) =>
-        length >= 3 && (length > 3 || distance <= 1 << 12) && (length > 4 || distance <= 1 << 17);
+        length >= 3 && (length > 3 || distance <= 1 << 8) && (length > 4 || distance <= 1 << 14) && (length > 5 || distance <= 1 << 19);
 
     private static (int Length, int Index) LongestRep(LzmaModel model, byte[] data, int pos, int limit)
     {
