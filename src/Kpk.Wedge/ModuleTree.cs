@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Kpk.Core;
 
 namespace Kpk.Wedge;
 
@@ -34,7 +35,7 @@ public sealed class ModuleTree
         bool exists = Directory.Exists(root);
         if (exists)
         {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var seen = new Dictionary<string, string>(StringComparer.Ordinal);
             Visit(root, "", files, seen);
         }
         var builtin = new List<string>();
@@ -46,11 +47,14 @@ public sealed class ModuleTree
         return new ModuleTree(root, files, builtin, exists);
     }
 
-    private static void Visit(string dir, string relative, List<string> files, HashSet<string> seen)
+    private static void Visit(string dir, string relative, List<string> files, Dictionary<string, string> seen)
     {
-        // A symlink loop would otherwise recurse for ever; each real directory is entered once.
+        // A directory reached twice (a symlink loop, or a second link to it) would list its modules
+        // under two names, and a plain name could then pick either: refused, as the reference refuses it.
         string real = RealPath(dir);
-        if (!seen.Add(real)) return;
+        if (seen.TryGetValue(real, out var first))
+            throw new KpkException($"{dir}: the module tree reaches this directory a second time (first as {(first.Length == 0 ? "." : first)}): a symlink loop or a second link to it", WedgeExit.Died);
+        seen[real] = relative;
         var subdirs = new List<(string Path, string Relative)>();
         IEnumerable<string> entries;
         try { entries = Directory.EnumerateFileSystemEntries(dir).ToList(); }
