@@ -48,11 +48,15 @@ public sealed class FileInstaller(WedgeEnvironment env, TextWriter output, TextW
         string listDir = ConfigLayout.ModuleListDir(env, env.ConfigDir, line.Arch, flavour);
         bool hasImage = ConfigLayout.Exists(env.Resolve($"{listDir}/kernel-image"));
 
+        // Everything the kernel-image package needs is looked for before anything is installed.
+        var installs = new List<(string Source, string Target)>();
+        string? indexDir = null;
+        string[] indexFiles = [];
         if (hasImage && env.IsLinux)
         {
             string vmlinux = $"{sourceDir}/boot/vmlinux-{installedName}", vmlinuz = $"{sourceDir}/boot/vmlinuz-{installedName}";
-            if (ConfigLayout.Exists(env.Resolve(vmlinux))) InstallFile(vmlinux, $"{imagePackage}/boot/vmlinux{extraName}");
-            else if (ConfigLayout.Exists(env.Resolve(vmlinuz))) InstallFile(vmlinuz, $"{imagePackage}/boot/vmlinuz{extraName}");
+            if (ConfigLayout.Exists(env.Resolve(vmlinux))) installs.Add((vmlinux, $"{imagePackage}/boot/vmlinux{extraName}"));
+            else if (ConfigLayout.Exists(env.Resolve(vmlinuz))) installs.Add((vmlinuz, $"{imagePackage}/boot/vmlinuz{extraName}"));
             else throw new KpkException($"could not find kernel image: neither {vmlinux} nor {vmlinuz}", WedgeExit.NoSuchFile);
 
             // The module index files go where the modules are: /usr/lib/modules or /lib/modules.
@@ -60,14 +64,10 @@ public sealed class FileInstaller(WedgeEnvironment env, TextWriter output, TextW
                 .FirstOrDefault(m => Directory.Exists(env.Resolve(sourceDir + m)));
             if (moduleDir != null)
             {
-                string target = imagePackage + moduleDir;
-                Announce("install", "-d", target);
-                Directory.CreateDirectory(env.Resolve(target));
-                string builtin = $"{sourceDir}{moduleDir}/modules.builtin", order = $"{sourceDir}{moduleDir}/modules.order";
-                Announce("install", "-m", "644", builtin, order, target + "/");
-                foreach (var f in new[] { builtin, order })
+                indexDir = imagePackage + moduleDir;
+                indexFiles = [$"{sourceDir}{moduleDir}/modules.builtin", $"{sourceDir}{moduleDir}/modules.order"];
+                foreach (var f in indexFiles)
                     if (!File.Exists(env.Resolve(f))) throw new KpkException($"install: cannot stat '{f}': No such file or directory", WedgeExit.NoSuchFile);
-                foreach (var f in new[] { builtin, order }) CopyAs644(f, $"{target}/{Path.GetFileName(f)}");
             }
         }
         else if (hasImage)
@@ -75,7 +75,16 @@ public sealed class FileInstaller(WedgeEnvironment env, TextWriter output, TextW
             string kfreebsd = $"{sourceDir}/boot/kfreebsd-{installedName}.gz";
             if (!ConfigLayout.Exists(env.Resolve(kfreebsd)))
                 throw new KpkException($"could not find kernel image: {kfreebsd}", WedgeExit.NoSuchFile);
-            InstallFile(kfreebsd, $"{imagePackage}/boot/kfreebsd{extraName}.gz");
+            installs.Add((kfreebsd, $"{imagePackage}/boot/kfreebsd{extraName}.gz"));
+        }
+
+        foreach (var (source, target) in installs) InstallFile(source, target);
+        if (indexDir != null)
+        {
+            Announce("install", "-d", indexDir);
+            Directory.CreateDirectory(env.Resolve(indexDir));
+            Announce(["install", "-m", "644", .. indexFiles, indexDir + "/"]);
+            foreach (var f in indexFiles) CopyAs644(f, $"{indexDir}/{Path.GetFileName(f)}");
         }
 
         string systemMap = $"{sourceDir}/boot/System.map-{installedName}";
