@@ -1,3 +1,5 @@
+using Kpk.Core;
+
 namespace Kpk.Wedge;
 
 /// <summary><c>check</c>: packages that would be empty (no regular file under debian/PACKAGE).</summary>
@@ -7,8 +9,19 @@ public static class PackageChecker
     /// The packages to check: those named, else the architecture-specific packages of
     /// debian/control built for the host (dh_listpackages -s).
     /// </summary>
-    public static IReadOnlyList<string> Packages(WedgeEnvironment env, IReadOnlyList<string> named) =>
-        named.Count > 0 ? named : DebianControl.Read(env).BuiltFor(env.HostArch, env.BuildProfiles, archSpecificOnly: true);
+    public static IReadOnlyList<string> Packages(WedgeEnvironment env, IReadOnlyList<string> named)
+    {
+        if (named.Count > 0) return named;
+        try
+        {
+            return DebianControl.Read(env).BuiltFor(env.HostArch, env.BuildProfiles, archSpecificOnly: true);
+        }
+        catch (KpkException e)
+        {
+            // The reference fails as dh_listpackages fails.
+            throw new KpkException(e.Message, WedgeExit.BadContent, e);
+        }
+    }
 
     public static IReadOnlyList<string> Empty(WedgeEnvironment env, IReadOnlyList<string> packages) =>
         packages.Where(p => !HasFile(env.Resolve($"debian/{p}"))).ToList();
