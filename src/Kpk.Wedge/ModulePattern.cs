@@ -42,6 +42,7 @@ public sealed class ModuleFinder(ModuleTree tree, bool linux)
     private const string ModuleSuffix = @"\.ko(?:\.(?:xz|zstd))?$";
     private static readonly Regex LeadingDirectory = new(@"^([^?*]*)/(.*)", RegexOptions.CultureInvariant);
     private readonly Dictionary<string, Regex> _cache = new(StringComparer.Ordinal);
+    private Dictionary<string, List<string>>? _byName;
 
     /// <summary>
     /// A wildcard pattern gives every match; its fixed leading directories must exist (perhaps
@@ -74,15 +75,36 @@ public sealed class ModuleFinder(ModuleTree tree, bool linux)
         }
 
         string name = ModulePattern.ToRegex(pattern, linux);
+        // Only files with the pattern's last component as their name can match: a real tree has
+        // thousands of modules and a list hundreds of names, so the regexes only see those.
+        var sameName = FilesNamed(pattern[(pattern.LastIndexOf('/') + 1)..]);
         foreach (var candidate in new[] { "^kernel/(?:.*/)?" + name + ModuleSuffix, "(?:^|/)" + name + ModuleSuffix })
         {
             var regex = Compile(candidate);
-            foreach (var file in tree.Files)
+            foreach (var file in sameName)
                 if (regex.IsMatch(file)) return new PatternMatch([file], false);
             if (tree.Builtin.Any(b => regex.IsMatch(b))) return new PatternMatch([], true);
         }
         return new PatternMatch([], false);
     }
+
+    /// <summary>The tree's files whose name, less the module suffix, is <paramref name="name"/> ("-" and "_" alike on Linux), in tree order.</summary>
+    private IReadOnlyList<string> FilesNamed(string name)
+    {
+        if (_byName == null)
+        {
+            _byName = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            foreach (var file in tree.Files)
+            {
+                string key = NameKey(ModuleTree.ModuleFileName.Replace(file[(file.LastIndexOf('/') + 1)..], ""));
+                if (!_byName.TryGetValue(key, out var list)) _byName[key] = list = new List<string>();
+                list.Add(file);
+            }
+        }
+        return _byName.TryGetValue(NameKey(name), out var found) ? found : [];
+    }
+
+    private string NameKey(string name) => linux ? name.Replace('_', '-') : name;
 
     private Regex Compile(string pattern)
     {

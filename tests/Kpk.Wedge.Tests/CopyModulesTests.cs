@@ -59,6 +59,17 @@ public class CopyModulesTests
     }
 
     [Fact]
+    public void Relative_directories_start_where_the_command_runs()
+    {
+        using var pair = new FixturePair(Scenarios.Standard);
+        pair.AssertSame(Amd64, new Dictionary<string, string?>
+        {
+            ["KW_DEFCONFIG_DIR"] = "../def", ["KW_CONFIG_DIR"] = "../cfg", ["SOURCEDIR"] = "../src", ["DEPMOD"] = "../bin/depmod",
+        });
+        Assert.True(Directory.Exists(pair.Ours[$"work/debian/nic-modules-{Scenarios.Version}-amd64-di"]));
+    }
+
+    [Fact]
     public void No_module_directory_means_nothing_to_do()
     {
         using var pair = new FixturePair(Scenarios.Standard);
