@@ -128,7 +128,8 @@ public sealed class FileInstaller(WedgeEnvironment env, TextWriter output, TextW
             string source = $"{bootwrapperDir}/usr/lib/linux-bootwrapper-{version}/{entry.Name}";
             string target = $"{installDir}/{entry.Name}";
             Announce("cp", "-a", source, target);
-            if (!new FileInfo(env.Resolve(source)).Exists && !Directory.Exists(env.Resolve(source)) && new FileInfo(env.Resolve(source)).LinkTarget == null)
+            var found = new FileInfo(env.Resolve(source));
+            if (!found.Exists && found.LinkTarget == null && !Directory.Exists(found.FullName))
                 throw new KpkException($"cp: cannot stat '{source}': No such file or directory", WedgeExit.NoSuchFile);
             TreeCopy.CopyEntry(env.Resolve(source), env.Resolve(target));
         }
@@ -142,14 +143,9 @@ public sealed class FileInstaller(WedgeEnvironment env, TextWriter output, TextW
         CopyAs644(source, target);
     }
 
-    private void CopyAs644(string source, string target)
-    {
-        string to = env.Resolve(target);
-        if (new FileInfo(to).LinkTarget != null) File.Delete(to);
-        File.Copy(env.Resolve(source), to, overwrite: true);
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(to, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-    }
+    private void CopyAs644(string source, string target) =>
+        TreeCopy.CopyFile(env.Resolve(source), env.Resolve(target),
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, modified: null);
 
     /// <summary>cp -a SOURCE TARGET: into TARGET/NAME when TARGET is already a directory, as cp does.</summary>
     private void CopyTree(string source, string target)

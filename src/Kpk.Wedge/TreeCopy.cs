@@ -27,10 +27,29 @@ public static class TreeCopy
         }
         else
         {
+            CopyFile(source, target, OperatingSystem.IsWindows() ? null : info.UnixFileMode, info.LastWriteTimeUtc);
+        }
+    }
+
+    /// <summary>
+    /// Copies a file's content (through links) so that the target is either absent or complete:
+    /// written beside it under a temporary name, then renamed over whatever was there.
+    /// </summary>
+    public static void CopyFile(string source, string target, UnixFileMode? mode, DateTime? modified)
+    {
+        string temp = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.kpk-{Environment.ProcessId}.tmp");
+        try
+        {
+            File.Copy(source, temp, overwrite: true);
+            if (mode is { } m && !OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, m);
+            if (modified is { } t) File.SetLastWriteTimeUtc(temp, t);
             Remove(target);
-            File.Copy(source, target);
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(target, info.UnixFileMode);
-            File.SetLastWriteTimeUtc(target, info.LastWriteTimeUtc);
+            File.Move(temp, target);
+        }
+        catch
+        {
+            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
         }
     }
 
