@@ -71,7 +71,7 @@ public class InstallFilesTests
             f.Link($"{extras}/crt0.o", $"../linux-bootwrapper-{Scenarios.Version}/crt0.o");
             f.Link($"{extras}/other", "../somewhere-else/other");
             string wrapper = $"work/debian/linux-bootwrapper-{Scenarios.Version}/usr/lib/linux-bootwrapper-{Scenarios.Version}";
-            f.Write($"{wrapper}/wrapper", "#!/bin/sh\necho wrapper", mode: 0x1ED);
+            f.Write($"{wrapper}/wrapper", "#!/bin/sh\necho wrapper", mode: WedgeFixture.Executable);
             f.Write($"{wrapper}/crt0.o", "object");
         });
         var env = new Dictionary<string, string?> { ["SOURCEDIR"] = null };

@@ -170,7 +170,7 @@ public static class Scenarios
             "updates/dkms/vendor-nic.ko",
             "extra/mii.ko");
         // A module only its owner may read: modes are copied as they are.
-        f.Write($"{ModDir}/kernel/drivers/usb/host/xhci-hcd.ko", "fake module, private", mode: 0x180);
+        f.Write($"{ModDir}/kernel/drivers/usb/host/xhci-hcd.ko", "fake module, private", mode: WedgeFixture.Private);
         f.Write($"{ModDir}/modules.builtin", """
             kernel/drivers/usb/storage/usb-storage.ko
             kernel/fs/fat/vfat.ko

@@ -25,8 +25,11 @@ public sealed class WedgeFixture : IDisposable
             cat "$2/lib/modules/$3/modules.dep"
             echo "alias pci:v00008086d* e1000e"
             echo "kernel/after/alias.ko: kernel/should/not/count.ko"
-            """, mode: 0x1ED);
+            """, mode: WedgeFixture.Executable);
     }
+
+    /// <summary>File modes (octal 644, 755, 600), as C# has no octal literals.</summary>
+    public const int Regular = 0x1A4, Executable = 0x1ED, Private = 0x180;
 
     public string Root => _temp.Path;
     public string Work => Path.Combine(Root, "work");
@@ -44,7 +47,7 @@ public sealed class WedgeFixture : IDisposable
     public string this[string relative] => Path.Combine(Root, relative);
 
     /// <summary>Writes a file (parents made); text blocks lose their indentation, and a final newline is added unless present or the text is empty.</summary>
-    public void Write(string relative, string text, int mode = 0x1A4)
+    public void Write(string relative, string text, int mode = Regular)
     {
         string path = this[relative];
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
