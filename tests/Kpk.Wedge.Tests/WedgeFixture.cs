@@ -89,8 +89,16 @@ public sealed class FixturePair : IDisposable
 {
     public FixturePair(Action<WedgeFixture> build)
     {
-        build(Reference);
-        build(Ours);
+        try
+        {
+            build(Reference);
+            build(Ours);
+        }
+        catch
+        {
+            Dispose(); // a broken recipe leaves no temporary directories behind
+            throw;
+        }
     }
 
     public WedgeFixture Reference { get; } = new();
