@@ -10,6 +10,7 @@ foreach (var command in new[]
              DiffObjectCommand.Create(),
              DemoCommand.Create(),
              CreateCommand.Create(),
+             WedgeCommands.Create(), // gen-control, gen-deps, preprocess, copy-modules, find-dups, find-unpackaged, install-files, check, help
          })
 {
     root.Subcommands.Add(command);
