@@ -90,18 +90,7 @@ public sealed record WedgeEnvironment
             }
         }
         catch (System.ComponentModel.Win32Exception) { /* no dpkg: fall back on the CPU */ }
-        return RuntimeInformation.OSArchitecture switch
-        {
-            Architecture.X64 => "amd64",
-            Architecture.X86 => "i386",
-            Architecture.Arm64 => "arm64",
-            Architecture.Arm => "armhf",
-            Architecture.S390x => "s390x",
-            Architecture.Ppc64le => "ppc64el",
-            Architecture.RiscV64 => "riscv64",
-            Architecture.LoongArch64 => "loong64",
-            var other => other.ToString().ToLowerInvariant(),
-        };
+        return Deb.DebianArchitecture.OfThisCpu();
     }
 }
 

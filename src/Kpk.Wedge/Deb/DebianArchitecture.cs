@@ -14,7 +14,11 @@ public static class DebianArchitecture
     {
         string? fromEnv = Environment.GetEnvironmentVariable("DEB_HOST_ARCH");
         if (!string.IsNullOrWhiteSpace(fromEnv)) return fromEnv.Trim();
-        return RuntimeInformation.OSArchitecture switch
+        return OfThisCpu();
+    }
+
+    /// <summary>The Debian name of the CPU this process runs on (amd64, arm64, ...).</summary>
+    public static string OfThisCpu() => RuntimeInformation.OSArchitecture switch
         {
             Architecture.X64 => "amd64",
             Architecture.X86 => "i386",
@@ -26,7 +30,6 @@ public static class DebianArchitecture
             Architecture.LoongArch64 => "loong64",
             var other => other.ToString().ToLowerInvariant(),
         };
-    }
 
     /// <summary>Whether <paramref name="arch"/> is matched by <paramref name="pattern"/> (a name or a wildcard).</summary>
     public static bool Matches(string arch, string pattern)
