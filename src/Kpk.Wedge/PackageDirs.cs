@@ -24,7 +24,15 @@ public static class PackageDirs
     /// Regular files under <paramref name="root"/>, relative to it, as find -type f lists them
     /// (symlinks are not followed and not listed).
     /// </summary>
-    public static IEnumerable<string> RegularFiles(string root)
+    public static IEnumerable<string> RegularFiles(string root) =>
+        Walk(root).Where(e => e.Entry is FileInfo && e.Entry.LinkTarget == null).Select(e => e.Path);
+
+    /// <summary>
+    /// Every entry under <paramref name="root"/> with its path relative to it, depth first,
+    /// without descending into symlinked directories (as find and Perl's File::Find walk by
+    /// default); unreadable directories are passed over.
+    /// </summary>
+    public static IEnumerable<(string Path, FileSystemInfo Entry)> Walk(string root)
     {
         var pending = new Stack<(string Dir, string Rel)>();
         pending.Push((root, ""));
@@ -37,9 +45,8 @@ public static class PackageDirs
             foreach (var entry in entries)
             {
                 string path = rel.Length == 0 ? entry.Name : rel + "/" + entry.Name;
-                if (entry.LinkTarget != null) continue;
-                if (entry is DirectoryInfo) pending.Push((entry.FullName, path));
-                else yield return path;
+                yield return (path, entry);
+                if (entry is DirectoryInfo && entry.LinkTarget == null) pending.Push((entry.FullName, path));
             }
         }
     }

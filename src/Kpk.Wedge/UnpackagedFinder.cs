@@ -32,22 +32,6 @@ public static class UnpackagedFinder
         $"These modules from {kernel} are unpackaged:\n" + string.Concat(modules.Select(m => $"\t\t{m}\n"));
 
     /// <summary>Every entry named like a module, without following symlinks (as File::Find walks by default).</summary>
-    private static IEnumerable<string> Modules(string root)
-    {
-        var pending = new Stack<(string Dir, string Rel)>();
-        pending.Push((root, ""));
-        while (pending.Count > 0)
-        {
-            var (dir, rel) = pending.Pop();
-            IEnumerable<FileSystemInfo> entries;
-            try { entries = new DirectoryInfo(dir).EnumerateFileSystemInfos().ToList(); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
-            foreach (var entry in entries)
-            {
-                string path = rel.Length == 0 ? entry.Name : rel + "/" + entry.Name;
-                if (ModuleTree.ModuleFileName.IsMatch(entry.Name)) yield return path;
-                if (entry is DirectoryInfo && entry.LinkTarget == null) pending.Push((entry.FullName, path));
-            }
-        }
-    }
+    private static IEnumerable<string> Modules(string root) =>
+        PackageDirs.Walk(root).Where(e => ModuleTree.ModuleFileName.IsMatch(e.Entry.Name)).Select(e => e.Path);
 }

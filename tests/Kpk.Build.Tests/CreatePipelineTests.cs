@@ -25,7 +25,7 @@ public class CreatePipelineTests
         Assert.Equal(before, k.Snapshot());
         Assert.Equal(Path.Combine(k.Out, "fix_cmdline_show.ko"), outcome.ModuleFile);
         Assert.Equal(Path.Combine(k.Out, "kpk-abc12345.tar.gz"), outcome.Archive);
-        Assert.Equal(["fix_cmdline_show.ko", "kpk-abc12345.tar.gz"], Directory.GetFiles(k.Out).Select(Path.GetFileName).Order().ToArray());
+        Assert.Equal(["fix_cmdline_show.ko", "kpk-abc12345.tar.gz"], Directory.GetFiles(k.Out).Select(f => Path.GetFileName(f)!).Order().ToArray());
         var f = Assert.Single(outcome.Functions);
         Assert.Equal(("cmdline_proc_show", "vmlinux", 0ul), (f.Name, f.ParentObject, f.Sympos));
 
