@@ -24,21 +24,24 @@ public static class CreateBenchmark
         int runs = int.Parse(Arg(args, "--runs") ?? "3");
 
         var kpk = new List<TimeSpan>();
+        string? entry = null;
         for (int i = 0; i < runs; i++)
         {
             string outDir = Directory.CreateTempSubdirectory("kpk-bench-create-").FullName;
             var t = Timed("kpk create", Path.Combine(repo, "kpk"), ["create", "--config", build, "--vmlinux", Path.Combine(build, "vmlinux"),
                 "--patch", patch, "-n", "kpk_bench", "-o", outDir, "--json", source], null, out string json);
             using (var doc = JsonDocument.Parse(json))
+            {
                 if (!doc.RootElement.GetProperty("cache_reused").GetBoolean())
                     Console.WriteLine("  (first run built the original; not a warm figure)");
+                entry = doc.RootElement.GetProperty("cache_entry").GetString();
+            }
             Directory.Delete(outDir, recursive: true);
             kpk.Add(t);
         }
 
         // The floor, in the cached build kpk just used: the changed object compiled twice, then a module.
-        string entry = Directory.EnumerateDirectories(Path.Combine(cacheRoot, "builds"))
-            .OrderByDescending(d => File.GetLastWriteTimeUtc(Path.Combine(d, "entry.json"))).First();
+        if (entry == null || !Directory.Exists(entry)) throw new InvalidOperationException($"kpk create named no cache entry ({entry})");
         string shadow = Path.Combine(entry, "src"), obj = Path.Combine(entry, "obj");
         string o = Path.ChangeExtension(changedFile, ".o");
         string objFile = Path.Combine(obj, o), aside = objFile + ".bench-aside";
