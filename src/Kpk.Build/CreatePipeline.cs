@@ -512,6 +512,7 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
                 Exports = exports,
                 PatchName = request.Name,
                 SpecialSizes = sizes,
+                KeepDebugInfo = !request.StripDebug,
             };
             using var original = ElfObject.Read(Path.Combine(tree.ObjRoot, obj));
             using var changedObject = ElfObject.Read(patched[obj]);

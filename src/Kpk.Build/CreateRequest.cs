@@ -49,6 +49,8 @@ public sealed record CreateRequest
     public bool Replace { get; init; } = true;
     public string? Description { get; init; }
     public bool SkipCleanup { get; init; }
+    /// <summary>Leave the DWARF of the patched objects out of the module (it is carried by default).</summary>
+    public bool StripDebug { get; init; }
 
     /// <summary>The cache root (<c>$KPK_CACHE</c>, else <c>~/.cache/kpk</c>).</summary>
     public required string CacheRoot { get; init; }

@@ -26,6 +26,7 @@ public sealed record CreateArguments
     public bool NonReplace { get; init; }
     public string? Description { get; init; }
     public bool SkipCleanup { get; init; }
+    public bool StripDebug { get; init; }
 }
 
 /// <summary>
@@ -121,6 +122,7 @@ public static class CreateRequestBuilder
             Replace = replace,
             Description = a.Description,
             SkipCleanup = a.SkipCleanup,
+            StripDebug = a.StripDebug,
             CacheRoot = cache,
         };
         return new Result(request, notes);

@@ -86,6 +86,11 @@ public sealed record DiffOptions
     /// <summary>The patch module's name (used in messages and generated names).</summary>
     public string PatchName { get; init; } = "kpk_patch";
     public SpecialSectionSizes SpecialSizes { get; init; } = new();
+    /// <summary>
+    /// Carry the patched object's DWARF (.debug_*) into the patch, so gdb, crash and perf can
+    /// read the replaced functions; references from it to anything left out are dropped.
+    /// </summary>
+    public bool KeepDebugInfo { get; init; } = true;
 }
 
 public sealed record DiffResult

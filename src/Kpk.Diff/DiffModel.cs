@@ -40,6 +40,8 @@ internal sealed class Sec(ElfSection elf)
             return n.StartsWith(".debug_", StringComparison.Ordinal) || n.StartsWith(".eh_frame", StringComparison.Ordinal);
         }
     }
+    /// <summary>DWARF (.debug_*, or its relocations); unlike .eh_frame, worth carrying into a patch.</summary>
+    public bool IsDwarf => (IsRela && Base != null ? Base.Name : Name).StartsWith(".debug_", StringComparison.Ordinal);
     public ReadOnlySpan<byte> Data => NewData ?? Elf.Data.Span;
     public ulong Size => NewData != null ? (ulong)NewData.Length : Elf.Size;
     public override string ToString() => Name;

@@ -111,6 +111,21 @@ internal sealed class Inclusion(Obj patched, List<string> fatal)
 
     public bool HasCallbacks => Callbacks.Count > 0;
 
+    /// <summary>
+    /// The DWARF sections, whole, with their relocations; unlike other inclusion this pulls in
+    /// nothing they refer to: the patch object builder keeps only the relocations that land in
+    /// what the patch carries anyway, so debug info never adds code, data or bindings.
+    /// </summary>
+    public void IncludeDebugInfo()
+    {
+        foreach (var sec in patched.Sections)
+        {
+            if (!sec.IsDwarf || sec.Grouped) continue;
+            sec.Include = true;
+            if (sec.SecSym != null) sec.SecSym.Include = true;
+        }
+    }
+
     /// <summary>Every change must be in the patch, and some changes cannot be patched at all.</summary>
     public void Verify()
     {

@@ -42,6 +42,7 @@ public static class ObjectDiffer
             new SpecialSections(patched, options, fatal, warnings).Run();
             inclusion.Verify();
             if (fatal.Count > 0) return Unsupported(fatal, warnings);
+            if (options.KeepDebugInfo) inclusion.IncludeDebugInfo();
 
             var replacedSyms = patched.Symbols.Where(s => s.IsFunc && s.Status == Status.Changed && s.Parent == null && s.Include).ToList();
             var newSyms = patched.Symbols.Where(s => s.IsFunc && s.Status == Status.New && s.Parent == null && s.Include && s.Sec != null).ToList();

@@ -48,7 +48,7 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
     {
         foreach (var sec in patched.Sections)
         {
-            if (!sec.Include || sec.IsDebug) continue;
+            if (!sec.Include || (sec.IsDebug && !sec.IsDwarf)) continue;
             if (sec.Name is ".symtab" or ".strtab" or ".shstrtab" or ".symtab_shndx") continue;
             if (sec.Elf.Type == SectionType.Group) continue;
             var copy = new ElfSection(sec.Name, sec.Elf.Type, sec.Elf.Flags & ~SectionFlags.Group)
@@ -92,7 +92,7 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
             .Concat(included.Where(s => !s.IsLocal));
         foreach (var sym in ordered)
         {
-            if (sym.Sec != null && sym.Sec.IsDebug) continue;
+            if (sym.Sec != null && sym.Sec.IsDebug && !_sections.ContainsKey(sym.Sec)) continue;
             var copy = new ElfSymbol(sym.Type == SymbolType.Section ? "" : sym.Name)
             {
                 Binding = sym.Binding,
@@ -200,6 +200,14 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
             bool special = IsSpecialSection(sec.Base!.Name);
             foreach (var rela in sec.Relas)
             {
+                if (sec.IsDwarf)
+                {
+                    // Debug info describes what the patch carries; what it says of the rest
+                    // (functions left to the running kernel, other objects) resolves to nothing.
+                    if (rela.Sym != null && _symbols.TryGetValue(rela.Sym, out var local) && local.Section != null)
+                        copy.Relocations.Add(new ElfRelocation(rela.Offset, rela.Type, local, rela.Addend));
+                    continue;
+                }
                 ElfSymbol? target = null;
                 if (rela.Sym != null)
                 {

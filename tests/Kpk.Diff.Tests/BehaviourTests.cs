@@ -29,10 +29,10 @@ public class BehaviourTests : IDisposable
         public void Dispose() { Orig.Dispose(); Patched.Dispose(); }
     }
 
-    private Run Diff(string orig, string patched, string name = "unit", Func<string, DiffOptions>? options = null)
+    private Run Diff(string orig, string patched, string name = "unit", Func<string, DiffOptions>? options = null, string flags = "")
     {
-        string o = Tools.Compile(_dir.Path, name, Prelude + orig, "orig");
-        string p = Tools.Compile(_dir.Path, name, Prelude + patched, "patched");
+        string o = Tools.Compile(_dir.Path, name, Prelude + orig, "orig", flags);
+        string p = Tools.Compile(_dir.Path, name, Prelude + patched, "patched", flags);
         var opts = options?.Invoke(o) ?? new DiffOptions { Parent = ParentSymbolTable.Load(o) };
         var origObj = ElfObject.Read(o);
         var patchedObj = ElfObject.Read(p);
@@ -120,6 +120,43 @@ public class BehaviourTests : IDisposable
         Assert.Equal(".klp.sym.vmlinux." + binding.Name + ",0", binding.KlpSymbolName);
         // The variable's storage is not duplicated into the patch.
         Assert.DoesNotContain(run.Output.Sections, s => s.Name.StartsWith(".bss.calls", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Debug_info_is_carried_for_what_the_patch_holds_and_refers_to_nothing_else()
+    {
+        string orig = "int count_calls(void) { static int calls; return ++calls; }\n" + TwoFunctions;
+        string patched = "int count_calls(void) { static int calls; calls += 2; return calls; }\n" + TwoFunctions;
+        using var run = Diff(orig, patched, flags: "-g");
+        Assert.Equal(["count_calls"], run.Result.Replaced);
+        // Debug info adds no code, data or bindings: still only the static local is bound.
+        Assert.Equal("calls.", Assert.Single(run.Result.Bindings).Name[..6]);
+        Assert.Null(run.Output.FindSection(".text.twice"));
+        foreach (var name in new[] { ".debug_info", ".debug_abbrev", ".debug_line" })
+            Assert.NotNull(run.Output.FindSection(name));
+        var debugRelocs = run.Output.Sections.Where(s => s.Type == SectionType.Rela && s.Name.StartsWith(".rela.debug_", StringComparison.Ordinal))
+            .SelectMany(s => s.Relocations!).ToList();
+        Assert.NotEmpty(debugRelocs);
+        // Every one lands in something the patch defines (never an undefined or .klp.sym symbol).
+        Assert.All(debugRelocs, r => Assert.NotNull(r.Symbol!.Section));
+        Assert.Contains(debugRelocs, r => r.Symbol!.Section!.Name == ".text.count_calls");
+        Assert.DoesNotContain(debugRelocs, r => r.Symbol!.Section!.Name is ".text.twice" or ".text.thrice");
+
+        // gdb's view: readelf decodes it, and it names the replaced function's source line.
+        string written = Path.Combine(_dir.Path, "unit.patch.o");
+        var (exit, lines, err) = Tools.Run("readelf", $"--debug-dump=decodedline {written}");
+        Assert.True(exit == 0 && err.Length == 0, err);
+        Assert.Contains("unit.c", lines);
+    }
+
+    [Fact]
+    public void Debug_info_is_left_out_when_asked()
+    {
+        string orig = "int count_calls(void) { static int calls; return ++calls; }\n";
+        string patched = "int count_calls(void) { static int calls; calls += 2; return calls; }\n";
+        using var run = Diff(orig, patched, options: o => new DiffOptions { Parent = ParentSymbolTable.Load(o), KeepDebugInfo = false }, flags: "-g");
+        Assert.Equal(["count_calls"], run.Result.Replaced);
+        Assert.DoesNotContain(run.Output.Sections, s => s.Name.Contains(".debug_", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -27,6 +27,24 @@ public class DiffObjectCliTests
     }
 
     [Fact]
+    public void Debug_info_is_carried_unless_strip_debug()
+    {
+        using var tmp = TestPaths.TempDir("kpk-cli");
+        const string before = "extern int printk(const char *, ...);\nint show(int x) { return printk(\"%d\\n\", x); }\n";
+        string o = Tools.Compile(tmp.Path, "show", before, "orig", "-g");
+        string p = Tools.Compile(tmp.Path, "show", before.Replace("%d", "%x"), "patched", "-g");
+        foreach (var (flags, expectDebug) in new[] { (Array.Empty<string>(), true), (["--strip-debug"], false) })
+        {
+            string output = tmp[$"patch{flags.Length}.o"];
+            var r = KpkProcess.Run(["diff-object", o, p, "--parent", o, "-o", output, .. flags]);
+            Assert.True(r.Exit == 0, r.Err);
+            var (_, sections, _) = Tools.Run("readelf", $"-SW {output}");
+            Assert.Equal(expectDebug, sections.Contains(".debug_info"));
+            Assert.Contains(".text.show", sections);
+        }
+    }
+
+    [Fact]
     public void No_change_exits_3_and_writes_nothing()
     {
         using var tmp = TestPaths.TempDir("kpk-cli");

@@ -26,14 +26,14 @@ public static class Tools
     }
 
     /// <summary>Compiles C source to an object; the file name (and so the STT_FILE symbol) is <paramref name="name"/>.c.</summary>
-    public static string Compile(string dir, string name, string source, string variant)
+    public static string Compile(string dir, string name, string source, string variant, string extraFlags = "")
     {
         string sub = Path.Combine(dir, variant);
         Directory.CreateDirectory(sub);
         string c = Path.Combine(sub, name + ".c");
         File.WriteAllText(c, source);
         string o = Path.Combine(sub, name + ".o");
-        var (exit, _, err) = Run("gcc", $"{KernelFlags} -c {name}.c -o {name}.o", sub);
+        var (exit, _, err) = Run("gcc", $"{KernelFlags} {extraFlags} -c {name}.c -o {name}.o", sub);
         if (exit != 0) throw new InvalidOperationException($"gcc failed for {c}:\n{err}");
         return o;
     }

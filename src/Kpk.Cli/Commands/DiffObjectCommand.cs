@@ -19,11 +19,12 @@ public static class DiffObjectCommand
         var symvers = new Option<string?>("--symvers") { Description = "Module.symvers: which symbols are exported" };
         var patchName = new Option<string>("--patch-name") { Description = "Name of the patch module", DefaultValueFactory = _ => "kpk_patch" };
         var sizes = new Option<string?>("--special-sizes") { Description = "Entry sizes of special sections, e.g. bug=12,jump=16,alt=12" };
+        var stripDebug = new Option<bool>("--strip-debug") { Description = "Leave the DWARF (.debug_*) out of the patch object" };
         var json = CommonOptions.Json();
         var verbose = CommonOptions.Verbose();
         var cmd = new Command("diff-object", "Compare an object before and after a patch; write the patch object with the changed and new functions")
         {
-            orig, patched, output, parent, parentName, symvers, patchName, sizes, json, verbose,
+            orig, patched, output, parent, parentName, symvers, patchName, sizes, stripDebug, json, verbose,
         };
         cmd.SetAction(pr =>
         {
@@ -35,6 +36,7 @@ public static class DiffObjectCommand
                 Exports = pr.GetValue(symvers) is { } sv ? ModuleSymvers.Load(sv) : ModuleSymvers.Empty,
                 PatchName = pr.GetValue(patchName)!,
                 SpecialSizes = pr.GetValue(sizes) is { } s ? new SpecialSectionSizes().With(s) : new SpecialSectionSizes(),
+                KeepDebugInfo = !pr.GetValue(stripDebug),
             };
             using var original = ElfObject.Read(pr.GetValue(orig)!);
             using var changed = ElfObject.Read(pr.GetValue(patched)!);
