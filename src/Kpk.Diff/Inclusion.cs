@@ -120,7 +120,8 @@ internal sealed class Inclusion(Obj patched, List<string> fatal)
     {
         foreach (var sec in patched.Sections)
         {
-            if (!sec.IsDwarf || sec.Grouped) continue;
+            // Grouped debug sections (-g3 macro info) would bring their COMDAT group; left out.
+            if (!sec.IsDwarf || sec.Grouped || (sec.IsRela && sec.Base!.Grouped)) continue;
             sec.Include = true;
             if (sec.SecSym != null) sec.SecSym.Include = true;
         }
