@@ -44,37 +44,12 @@ public static class CreateBenchmark
         if (entry == null || !Directory.Exists(entry)) throw new InvalidOperationException($"kpk create named no cache entry ({entry})");
         string shadow = Path.Combine(entry, "src"), obj = Path.Combine(entry, "obj");
         string o = Path.ChangeExtension(changedFile, ".o");
-        string objFile = Path.Combine(obj, o), aside = objFile + ".bench-aside";
-        File.Move(objFile, aside);
-        var compile = TimeSpan.Zero;
-        try
-        {
-            for (int i = 0; i < 2; i++)
-            {
-                if (File.Exists(objFile)) File.Delete(objFile);
-                compile += Timed($"compile {o}", "make", ["-C", shadow, "O=" + obj, "KCFLAGS=-ffunction-sections -fdata-sections", o], null, out _);
-            }
-        }
-        finally
-        {
-            File.Move(aside, objFile, overwrite: true);
-        }
+        var compile = CompileTwice(obj, o, $"compile {o}", "make", ["-C", shadow, "O=" + obj, "KCFLAGS=-ffunction-sections -fdata-sections", o]);
         // The same compile without make around it: kbuild's recorded command line, run bare. What
         // separates the two is kbuild's own walk (prepare, objtool, scripts/), which any build that
         // lets kbuild decide what to rebuild pays once.
-        string recorded = BareCompileCommand(obj, o);
-        var bare = TimeSpan.Zero;
-        File.Move(objFile, aside);
-        try
-        {
-            for (int i = 0; i < 2; i++)
-                bare += Timed($"bare compile {o}", "sh", ["-c", recorded], obj, out _);
-        }
-        finally
-        {
-            File.Move(aside, objFile, overwrite: true);
-            File.Delete(Path.Combine(obj, Path.GetDirectoryName(o)!, "." + Path.GetFileName(o) + ".d"));
-        }
+        var bare = CompileTwice(obj, o, $"bare compile {o}", "sh", ["-c", BareCompileCommand(obj, o)]);
+        File.Delete(DotFile(obj, o, ".d")); // kbuild's fixdep would have folded it into the .cmd
 
         string mod = Directory.CreateTempSubdirectory("kpk-bench-mod-").FullName;
         File.WriteAllText(Path.Combine(mod, "m.c"), "#include <linux/module.h>\nstatic int __init m_init(void) { return 0; }\nmodule_init(m_init);\nMODULE_LICENSE(\"GPL\");\n");
@@ -107,10 +82,38 @@ public static class CreateBenchmark
         return clock.Elapsed;
     }
 
+    /// <summary>
+    /// Times a compile of OBJECT run twice in the cached build, with the cache's own copy set aside
+    /// (and put back whatever happens), so each run really compiles.
+    /// </summary>
+    private static TimeSpan CompileTwice(string objDir, string objectPath, string what, string file, IEnumerable<string> args)
+    {
+        string objFile = Path.Combine(objDir, objectPath), aside = objFile + ".bench-aside";
+        File.Move(objFile, aside);
+        var total = TimeSpan.Zero;
+        try
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                if (File.Exists(objFile)) File.Delete(objFile);
+                total += Timed(what, file, args, objDir, out _);
+            }
+        }
+        finally
+        {
+            File.Move(aside, objFile, overwrite: true);
+        }
+        return total;
+    }
+
+    /// <summary>kbuild's hidden companion of OBJECT: <c>dir/.name.o.cmd</c>, <c>dir/.name.o.d</c>.</summary>
+    private static string DotFile(string objDir, string objectPath, string suffix) =>
+        Path.Combine(objDir, Path.GetDirectoryName(objectPath)!, "." + Path.GetFileName(objectPath) + suffix);
+
     /// <summary>The compile command kbuild recorded for OBJECT in its .cmd file (cmd_ or savedcmd_ line).</summary>
     private static string BareCompileCommand(string objDir, string objectPath)
     {
-        string cmdFile = Path.Combine(objDir, Path.GetDirectoryName(objectPath)!, "." + Path.GetFileName(objectPath) + ".cmd");
+        string cmdFile = DotFile(objDir, objectPath, ".cmd");
         foreach (var line in File.ReadLines(cmdFile))
             foreach (var prefix in new[] { $"cmd_{objectPath} := ", $"savedcmd_{objectPath} := " })
                 if (line.StartsWith(prefix, StringComparison.Ordinal)) return line[prefix.Length..];
