@@ -33,16 +33,44 @@ internal static class Analysis
     /// </summary>
     private static void BundleSymbols(Obj obj)
     {
+        var padStarts = PaddingStarts(obj);
         foreach (var sym in obj.Symbols)
         {
             if (sym.Sec == null || !IsBundleable(sym)) continue;
-            // With call padding (CONFIG_CALL_PADDING) a function starts after 16 bytes of nops
-            // that belong to its __pfx_ symbol, in the same section.
-            bool padded = sym.IsFunc && sym.Value == 16 && obj.FindSymbol("__pfx_" + sym.Name)?.Sec == sym.Sec;
-            if (sym.Value != 0 && !padded)
+            if (sym.Value != 0 && !IsPadded(obj, sym, padStarts))
                 throw new KpkException($"{obj.File}: symbol {sym.Name} is at offset {sym.Value} of its own section {sym.Sec.Name}, expected 0");
             sym.Sec.Sym = sym;
         }
+    }
+
+    /// <summary>
+    /// With call padding (CONFIG_CALL_PADDING, -fpatchable-function-entry=16,16) a function starts
+    /// after 16 bytes of nops in its own section. Objtool names them with a __pfx_ symbol; on
+    /// kernels where objtool runs only on vmlinux.o and linked modules (IBT, clang LTO) the objects
+    /// have no __pfx_ symbols, and the compiler's own record of the padding says the same: an
+    /// __patchable_function_entries entry at the start of the section.
+    /// </summary>
+    private static bool IsPadded(Obj obj, Sym sym, HashSet<Sec> padStarts)
+    {
+        if (!sym.IsFunc || sym.Value != FunctionPaddingBytes) return false;
+        if (obj.FindSymbol("__pfx_" + sym.Name)?.Sec == sym.Sec) return true;
+        return padStarts.Contains(sym.Sec!) && sym.Sec!.Data[..(int)sym.Value].IndexOfAnyExcept((byte)0x90) < 0;
+    }
+
+    /// <summary>The bytes of call padding in front of each function (CONFIG_FUNCTION_PADDING_BYTES on x86-64).</summary>
+    public const int FunctionPaddingBytes = 16;
+
+    /// <summary>Sections whose offset 0 an __patchable_function_entries entry records as the start of a function's padding.</summary>
+    private static HashSet<Sec> PaddingStarts(Obj obj)
+    {
+        var starts = new HashSet<Sec>();
+        foreach (var sec in obj.Sections)
+        {
+            if (!sec.IsRela || sec.Base?.Name != "__patchable_function_entries") continue;
+            foreach (var r in sec.Relas)
+                if (r.Sym is { Type: SymbolType.Section, Sec: { } target } && r.Addend == 0) starts.Add(target);
+        }
+        return starts;
     }
 
     private static bool IsBundleable(Sym sym)
