@@ -52,7 +52,8 @@ public static class ObjectDiffer
             if (inclusion.ChangedFunctions == 0 && inclusion.NewGlobals == 0 && !inclusion.HasCallbacks)
                 return new DiffResult { Outcome = DiffOutcome.NoChange, Warnings = warnings };
 
-            var builder = new PatchObjectBuilder(patched, options, fatal);
+            var ibt = IbtRules.CompiledForIbt(patched) ? new IbtRules(orig, options, fatal) : null;
+            var builder = new PatchObjectBuilder(patched, options, ibt, fatal);
             var output = builder.Build(replacedSyms);
             if (fatal.Count > 0) return Unsupported(fatal, warnings);
             return new DiffResult
