@@ -119,7 +119,8 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
         var parents = LinkPerParent(results);
         string ko = BuildModule(entry, parents);
         var conversion = KlpConverter.ConvertFile(ko);
-        reporter.Detail($"livepatch relocations: {conversion.Relocations} in {conversion.Sections.Count} section(s), {conversion.Symbols} livepatch symbol(s)");
+        reporter.Detail($"livepatch relocations: {conversion.Relocations} in {conversion.Sections.Count} section(s), {conversion.Symbols} livepatch symbol(s)"
+            + (conversion.CallSitesDropped > 0 ? $"; {conversion.CallSitesDropped} call site(s) left without a call thunk (their target is bound by the livepatch core)" : ""));
 
         var functions = parents.SelectMany(p => p.Functions).ToList();
         var manifest = new PatchManifest
