@@ -9,8 +9,18 @@ namespace Kpk.Diff;
 /// the functions it carries and drops the rest, since the others describe code that stays in the
 /// running kernel.
 /// </summary>
-internal sealed class SpecialSections(Obj patched, DiffOptions options, List<string> fatal, List<string> warnings)
+internal sealed class SpecialSections(Obj patched, DiffOptions options, List<string> fatal, List<string> warnings, bool objtoolAtModuleLink = false)
 {
+    /// <summary>
+    /// The tables objtool writes (and the __pfx_ symbols it adds). With IBT (and clang LTO)
+    /// kbuild runs objtool on the linked module instead of on each object, over the patch
+    /// module too; it regenerates these for all of the module's code, the hook included, and
+    /// refuses to when a part already has one ("file already has .call_sites, skipping").
+    /// </summary>
+    private static readonly string[] ObjtoolTables =
+        [".call_sites", ".return_sites", ".retpoline_sites", ".ibt_endbr_seal", ".static_call_sites", ".cfi_sites",
+         ".orc_unwind", ".orc_unwind_ip", ".orc_header"];
+
     private sealed record Table(string Name, Func<int>? FixedSize, bool IsJump = false, bool IsStaticCall = false);
 
     private IEnumerable<Table> Tables()
@@ -36,8 +46,10 @@ internal sealed class SpecialSections(Obj patched, DiffOptions options, List<str
         // __ex_table is itself rebuilt.
         Dictionary<long, long>? fixupMoves = null;
         bool altinstr = false;
+        if (objtoolAtModuleLink) LeaveObjtoolTablesToObjtool();
         foreach (var table in Tables())
         {
+            if (objtoolAtModuleLink && ObjtoolTables.Contains(table.Name)) continue;
             var sec = patched.FindSection(table.Name);
             if (sec?.Rela == null) continue;
             if (table.Name == ".fixup") fixupMoves = RebuildFixup(sec.Rela);
@@ -45,7 +57,23 @@ internal sealed class SpecialSections(Obj patched, DiffOptions options, List<str
             if (table.Name == ".altinstructions" && sec.Include) altinstr = true;
         }
         if (altinstr) IncludeAltReplacement();
-        RebuildOrc();
+        if (!objtoolAtModuleLink) RebuildOrc();
+    }
+
+    private void LeaveObjtoolTablesToObjtool()
+    {
+        foreach (var name in ObjtoolTables)
+        {
+            var sec = patched.FindSection(name);
+            if (sec == null) continue;
+            foreach (var part in sec.Rela == null ? [sec] : new[] { sec, sec.Rela })
+            {
+                part.Include = false;
+                part.Status = Status.Same;
+            }
+        }
+        foreach (var sym in patched.Symbols)
+            if (sym.IsFunc && sym.Name.StartsWith("__pfx_", StringComparison.Ordinal)) sym.Include = false;
     }
 
     /// <summary>An entry is kept when one of its relocations points into a function the patch carries.</summary>
