@@ -21,9 +21,21 @@ public sealed record LivePatchModule
     {
         if (!File.Exists(path)) throw new KpkException($"{path}: no such file");
         using var elf = ElfObject.Read(path);
-        var info = ModInfo.Read(elf, path);
-        string name = info.Name ?? throw new KpkException($"{path}: .modinfo has no name=; not a module built by kbuild");
-        if (!ModuleName.IsValid(name)) throw new KpkException($"{path}: .modinfo name \"{name}\" is not a module name");
+        return From(elf, path, path);
+    }
+
+    /// <summary>A module already in memory (read safely out of a tarball); <paramref name="path"/> is where it lies for insmod, <paramref name="display"/> what errors call it.</summary>
+    public static LivePatchModule Parse(byte[] bytes, string path, string display)
+    {
+        using var elf = ElfObject.Parse(bytes, display);
+        return From(elf, path, display);
+    }
+
+    private static LivePatchModule From(ElfObject elf, string path, string display)
+    {
+        var info = ModInfo.Read(elf, display);
+        string name = info.Name ?? throw new KpkException($"{display}: .modinfo has no name=; not a module built by kbuild");
+        if (!ModuleName.IsValid(name)) throw new KpkException($"{display}: .modinfo name \"{name}\" is not a module name");
         var klp = KlpStructures.Read(elf);
         return new LivePatchModule
         {
