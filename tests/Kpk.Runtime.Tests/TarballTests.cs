@@ -211,6 +211,28 @@ public class TarballTests
         Assert.Equal($"{dangling}: refusing entry \"kpk-x/manifest.json\": a symbolic link (to /etc/passwd); a kpk tarball holds only regular files and directories", e.Message);
     }
 
+    [Theory]
+    [InlineData("null", "object vmlinux lists no functions")]
+    [InlineData("[null]", "object vmlinux: null is not a function name")]
+    [InlineData("[]", "object vmlinux lists no functions")]
+    public void Apply_and_info_check_the_whole_manifest_before_loading(string functions, string expected)
+    {
+        using var sys = new FakeSystem();
+        string ko = Fixtures.Module(sys.Work, "kpk_fixture");
+        string json = $$$"""{"format":1,"id":"m1","name":"kpk_fixture","kernel_release":"{{{Fixtures.Release}}}","objects":{"vmlinux":{{{functions}}}}}""";
+        string archive = Path.Combine(sys.Work, "kpk-m1.tar.gz");
+        Fixtures.WriteTarball(archive, w =>
+        {
+            Fixtures.AddFile(w, "kpk-m1/kpk_fixture.ko", File.ReadAllBytes(ko));
+            Fixtures.AddFile(w, "kpk-m1/manifest.json", Encoding.UTF8.GetBytes(json));
+        });
+        var e = Assert.Throws<KpkException>(() => PatchInfo.Read(archive));
+        Assert.Equal($"{archive}:kpk-m1/manifest.json: {expected}" + (expected.EndsWith("functions") ? "; a live patch patches at least one" : ""), e.Message);
+        e = Assert.Throws<KpkException>(() => new PatchApplier(sys.Context()).Apply(archive, TimeSpan.FromSeconds(1), false));
+        Assert.Contains(expected, e.Message);
+        Assert.Empty(sys.Kernel.Loaded);
+    }
+
     [Fact]
     public void A_manifest_that_is_a_directory_is_named()
     {
