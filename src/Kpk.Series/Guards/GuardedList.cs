@@ -58,9 +58,15 @@ public static class GuardedList
         return line;
     }
 
+    /// <summary>
+    /// Splits a logical line into guards and files. Linear in the line's length, however many physical
+    /// lines it joins: the physical line is found by walking <paramref name="starts"/> forward as the
+    /// tokens do, and every file shares one array of the guards before it (each sees its own prefix).
+    /// </summary>
     private static void AddTokens(string line, List<(int Offset, int Line)> starts, List<GuardedEntry> entries)
     {
-        var guards = new List<string>();
+        var guards = new GuardPrefix();
+        int physical = 0;
         int i = 0;
         while (i < line.Length)
         {
@@ -69,9 +75,28 @@ public static class GuardedList
             while (i < line.Length && !ByteText.IsSpace(line[i])) i++;
             if (i == start) break;
             string token = line[start..i];
-            if (token[0] is '+' or '-') guards.Add(token);
-            else entries.Add(new GuardedEntry(token, guards.ToArray(), starts.Last(s => s.Offset <= start).Line));
+            if (token[0] is '+' or '-') { guards.Add(token); continue; }
+            while (physical + 1 < starts.Count && starts[physical + 1].Offset <= start) physical++;
+            entries.Add(new GuardedEntry(token, guards.Snapshot(), starts[physical].Line));
         }
+    }
+
+    /// <summary>
+    /// The guards seen so far on a line. A snapshot is a view of the first N, never copied: elements
+    /// once written are never changed, and growing moves on to a new array, leaving old views intact.
+    /// </summary>
+    private sealed class GuardPrefix
+    {
+        private string[] _items = [];
+        private int _count;
+
+        public void Add(string guard)
+        {
+            if (_count == _items.Length) Array.Resize(ref _items, Math.Max(4, _count * 2));
+            _items[_count++] = guard;
+        }
+
+        public IReadOnlyList<string> Snapshot() => _count == 0 ? [] : new ArraySegment<string>(_items, 0, _count);
     }
 }
 
