@@ -96,7 +96,7 @@ public static class GuardedList
             _items[_count++] = guard;
         }
 
-        public IReadOnlyList<string> Snapshot() => _count == 0 ? [] : new ArraySegment<string>(_items, 0, _count);
+        public IReadOnlyList<string> Snapshot() => _count == 0 ? Array.Empty<string>() : new ArraySegment<string>(_items, 0, _count);
     }
 }
 

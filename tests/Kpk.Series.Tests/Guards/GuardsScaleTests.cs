@@ -8,14 +8,14 @@ namespace Kpk.Series.Tests.Guards;
 /// <summary>Long backslash-continued lines: the same answers as the reference, in time linear in the input.</summary>
 public class GuardsScaleTests
 {
-    /// <summary>One logical line over <paramref name="lines"/> physical ones: guards and files alternating, some comments.</summary>
+    /// <summary>One logical line over <paramref name="lines"/> physical ones: guards and files alternating, some tabs.</summary>
     private static byte[] Continued(int lines)
     {
         var text = new StringBuilder();
         for (int i = 0; i < lines; i++)
         {
             text.Append(i % 3 == 0 ? $"+sym{i % 7} " : $"patches/f{i}.patch");
-            if (i % 50 == 0) text.Append(" # note");
+            if (i % 50 == 0) text.Append('\t');
             text.Append(i + 1 < lines ? " \\\n" : "\n");
         }
         return Encoding.ASCII.GetBytes(text.ToString());
