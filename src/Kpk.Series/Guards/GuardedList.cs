@@ -114,18 +114,51 @@ public static class GuardEvaluator
     {
         if (guards.Count == 0) return null;
         bool selected = guards[0][0] == '-';
-        foreach (string guard in guards)
-        {
-            bool include = guard[0] == '+';
-            bool negated = guard.Length > 1 && guard[1] == '!';
-            string symbol = guard[(negated ? 2 : 1)..];
-            bool matches = negated ? !symbols.Contains(symbol) : symbol.Length == 0 || symbols.Contains(symbol);
-            if (matches) selected = include;
-        }
+        foreach (string guard in guards) selected = Apply(guard, selected, symbols);
         return selected;
     }
 
     /// <summary>The files selected by <paramref name="symbols"/>, with unguarded files selected when <paramref name="selectUnguarded"/>.</summary>
-    public static IEnumerable<GuardedEntry> Select(IEnumerable<GuardedEntry> entries, IReadOnlySet<string> symbols, bool selectUnguarded = true) =>
-        entries.Where(e => Evaluate(e.Guards, symbols) ?? selectUnguarded);
+    public static IEnumerable<GuardedEntry> Select(IEnumerable<GuardedEntry> entries, IReadOnlySet<string> symbols, bool selectUnguarded = true)
+    {
+        var decisions = new GuardDecisions(symbols);
+        return entries.Where(e => decisions.Evaluate(e.Guards) ?? selectUnguarded);
+    }
+
+    internal static bool Apply(string guard, bool selected, IReadOnlySet<string> symbols)
+    {
+        bool include = guard[0] == '+';
+        bool negated = guard.Length > 1 && guard[1] == '!';
+        string symbol = guard[(negated ? 2 : 1)..];
+        bool matches = negated ? !symbols.Contains(symbol) : symbol.Length == 0 || symbols.Contains(symbol);
+        return matches ? include : selected;
+    }
+}
+
+/// <summary>
+/// <see cref="GuardEvaluator.Evaluate"/> over the entries of a list in order, in time linear in the
+/// guards of a line rather than in files × guards: the files of one line share the prefix array of
+/// their guards (see <see cref="GuardedList"/>), so the decision for one continues from the last.
+/// </summary>
+public sealed class GuardDecisions(IReadOnlySet<string> symbols)
+{
+    private string[]? _array;
+    private int _count;
+    private bool _selected;
+
+    public bool? Evaluate(IReadOnlyList<string> guards)
+    {
+        if (guards.Count == 0) return null;
+        int from = 0;
+        bool selected = guards[0][0] == '-';
+        var segment = guards as ArraySegment<string>?;
+        if (segment is { Offset: 0 } s && s.Array == _array && s.Count >= _count)
+        {
+            from = _count;
+            selected = _selected;
+        }
+        for (int i = from; i < guards.Count; i++) selected = GuardEvaluator.Apply(guards[i], selected, symbols);
+        (_array, _count, _selected) = segment is { Offset: 0 } kept ? (kept.Array, kept.Count, selected) : (null, 0, false);
+        return selected;
+    }
 }

@@ -47,8 +47,13 @@ public class GuardsScaleTests
         byte[] input = Continued(200_000);
         var clock = Stopwatch.StartNew();
         var entries = GuardedList.Parse(ByteText.FromBytes(input));
+        // Each file has the up to 66,667 guards before it on the line: selecting must not walk them all per file.
+        var selected = GuardEvaluator.Select(entries, new HashSet<string> { "sym3" }).ToList();
         clock.Stop();
         Assert.Equal(200_000 - (200_000 + 2) / 3, entries.Count);
+        // +sym3 is first written on line 4 and, with no -guard after it, selects every later file.
+        Assert.Equal(entries.Count - 2, selected.Count);
+        Assert.Equal(5, selected[0].Line);
         Assert.Equal(200_000, entries[^1].Line);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"reading took {clock.Elapsed.TotalSeconds:0.0} s");
     }
