@@ -53,7 +53,9 @@ public sealed class FuzzRun(string cases, string work, byte[] module, string rel
         {
             if (n < objects)
             {
-                var s = seeds[_random.Next(seeds.Count)];
+                // Modules are two seeds among many; give info on a .ko a fair share of the inputs.
+                var modules = seeds.Where(x => x.IsModule).ToList();
+                var s = _random.Next(5) == 0 && modules.Count > 0 ? modules[_random.Next(modules.Count)] : seeds[_random.Next(seeds.Count)];
                 var (bytes, what) = mutator.Mutate(s.Bytes);
                 string damaged = Path.Combine(work, $"fuzz-{n}-{s.Name}");
                 File.WriteAllBytes(damaged, bytes);

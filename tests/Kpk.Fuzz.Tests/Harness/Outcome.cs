@@ -36,6 +36,13 @@ public sealed class Tally
         if (f.Outcome > Outcome.Refused && _defects.Count < 50) _defects.Add(f);
     }
 
+    public void Merge(Tally other)
+    {
+        Tried += other.Tried;
+        foreach (var (key, n) in other._counts) _counts[key] = _counts.GetValueOrDefault(key) + n;
+        foreach (var d in other._defects) if (_defects.Count < 50) _defects.Add(d);
+    }
+
     public int Count(string target, Outcome outcome) => _counts.GetValueOrDefault((target, outcome));
 
     public void Write(TextWriter w)
