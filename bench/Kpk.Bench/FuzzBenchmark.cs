@@ -23,14 +23,14 @@ public static class FuzzBenchmark
             string ko = Fixtures.Module(work, "kpk_fixture");
             byte[] module = File.ReadAllBytes(ko);
             File.Delete(ko);
-            var seeds = FuzzRun.Seeds(cases, work, module);
+            var seeds = FuzzRun.Seeds(cases, module);
             Console.WriteLine($"fuzz: {seeds.Count} seeds from {cases}, first seed {seed}, {seconds:0} s");
             var clock = Stopwatch.StartNew();
             var merged = new Tally();
             for (int batch = 0; clock.Elapsed.TotalSeconds < seconds; batch++)
             {
                 var left = TimeSpan.FromSeconds(seconds) - clock.Elapsed;
-                merged.Merge(new FuzzRun(cases, work, module, Fixtures.Release, seed + batch).Run(seeds, 500, 200, left));
+                merged.Merge(new FuzzRun(work, module, Fixtures.Release, seed + batch).Run(seeds, 500, 200, left));
             }
             merged.Write(Console.Out);
             Console.WriteLine($"{merged.Tried / clock.Elapsed.TotalSeconds:0} inputs/s over {clock.Elapsed.TotalSeconds:0} s");

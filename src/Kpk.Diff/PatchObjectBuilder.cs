@@ -186,7 +186,7 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
             .Select(s => s.Twin!.Name)).ToList();
         string fileName = file.Twin?.Name ?? file.Name;
         _block = options.Parent.FindBlock(fileName, locals)
-            ?? throw new KpkException($"{options.Parent.Source}: no symbols of {fileName} match the original object's locals; is it the right {options.ParentName}?");
+            ?? throw new KpkException($"{options.Parent.Source}: no symbols of {fileName} (the file symbol of {patched.File}) match the original object's locals; is it the right {options.ParentName}?");
         return _block;
     }
 

@@ -6,7 +6,10 @@ namespace Kpk.Runtime;
 /// <summary>What a live patch module (.ko) says about itself, read without loading it.</summary>
 public sealed record LivePatchModule
 {
+    /// <summary>Where the module file lies (what insmod is given).</summary>
     public required string Path { get; init; }
+    /// <summary>What errors call it: the path, or for a module from a tarball "ARCHIVE:kpk-ID/NAME.ko".</summary>
+    public required string Display { get; init; }
     public required string Name { get; init; }
     public required string? Vermagic { get; init; }
     public required string? KernelRelease { get; init; }
@@ -40,6 +43,7 @@ public sealed record LivePatchModule
         return new LivePatchModule
         {
             Path = path,
+            Display = display,
             Name = name,
             Vermagic = info.Vermagic,
             KernelRelease = info.KernelRelease,
@@ -55,9 +59,9 @@ public sealed record LivePatchModule
     public LivePatchModule RequireLivepatch()
     {
         if (!IsLivepatch)
-            throw new KpkException($"{Path}: module {Name} is not a live patch (.modinfo has no livepatch=Y)");
+            throw new KpkException($"{Display}: module {Name} is not a live patch (.modinfo has no livepatch=Y)");
         if (KernelRelease == null)
-            throw new KpkException($"{Path}: .modinfo has no vermagic; cannot tell which kernel it was built for");
+            throw new KpkException($"{Display}: .modinfo has no vermagic; cannot tell which kernel it was built for");
         return this;
     }
 }

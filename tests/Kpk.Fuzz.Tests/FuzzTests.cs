@@ -24,9 +24,9 @@ public class FuzzTests(ITestOutputHelper output)
         string ko = Fixtures.Module(work.Path, "kpk_fixture");
         byte[] module = File.ReadAllBytes(ko);
         File.Delete(ko);
-        var seeds = FuzzRun.Seeds(TestPaths.DiffObjectCases, work.Path, module);
+        var seeds = FuzzRun.Seeds(TestPaths.DiffObjectCases, module);
         Assert.True(seeds.Count > 56, $"only {seeds.Count} seeds");
-        var tally = new FuzzRun(TestPaths.DiffObjectCases, work.Path, module, Fixtures.Release, seed).Run(seeds, objects: 150, tarballs: 60, TimeSpan.FromMinutes(2));
+        var tally = new FuzzRun(work.Path, module, Fixtures.Release, seed).Run(seeds, objects: 150, tarballs: 60, TimeSpan.FromMinutes(2));
         var text = new StringWriter();
         tally.Write(text);
         output.WriteLine(text.ToString());

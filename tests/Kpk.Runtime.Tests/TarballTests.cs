@@ -234,6 +234,17 @@ public class TarballTests
     }
 
     [Fact]
+    public void Errors_about_the_module_of_a_tarball_name_the_tarball_not_the_unpack_directory()
+    {
+        // Found by the fuzzing harness: the refusal named the private temporary copy.
+        using var sys = new FakeSystem();
+        string tarball = Fixtures.Tarball(sys.Work, Fixtures.Module(sys.Work, "kpk_fixture", livepatch: false), Fixtures.Manifest("kpk_fixture"));
+        var e = Assert.Throws<KpkException>(() => new PatchApplier(sys.Context()).Apply(tarball, TimeSpan.FromSeconds(1), false));
+        Assert.Equal($"{tarball}:kpk-20261122-abc/kpk_fixture.ko: module kpk_fixture is not a live patch (.modinfo has no livepatch=Y)", e.Message);
+        Assert.Empty(sys.Kernel.Loaded);
+    }
+
+    [Fact]
     public void A_manifest_that_is_a_directory_is_named()
     {
         using var dir = TestPaths.TempDir();

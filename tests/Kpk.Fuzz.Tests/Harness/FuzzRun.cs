@@ -10,11 +10,11 @@ namespace Kpk.Fuzz;
 /// <see cref="ElfMutator"/> and run through every verb that reads it, then crafted tarballs. The
 /// same seed gives the same inputs; everything happens in this process.
 /// </summary>
-public sealed class FuzzRun(string cases, string work, byte[] module, string release, int seed)
+public sealed class FuzzRun(string work, byte[] module, string release, int seed)
 {
     private readonly Random _random = new(seed);
 
-    public static List<Seed> Seeds(string cases, string work, byte[] module)
+    public static List<Seed> Seeds(string cases, byte[] module)
     {
         var seeds = new List<Seed>();
         foreach (string orig in Directory.GetFiles(cases, "*.ORIG.o").Order(StringComparer.Ordinal))
