@@ -25,6 +25,8 @@ public static class ObjectDiffer
     {
         reporter ??= NullReporter.Instance;
         CheckHeaders(original, patchedObject);
+        DiffInputValidation.Check(original);
+        DiffInputValidation.Check(patchedObject);
         var orig = new Obj(original);
         var patched = new Obj(patchedObject);
         var warnings = new List<string>();

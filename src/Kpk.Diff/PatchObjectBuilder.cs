@@ -189,7 +189,7 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
         var globals = patched.Symbols.Where(s => !s.IsLocal && s.Sec != null && s.Twin != null && s.Type is SymbolType.Func or SymbolType.Object)
             .Select(s => s.Twin!.Name).ToList();
         _block = options.Parent.FindBlock(fileName, locals, globals)
-            ?? throw new KpkException($"{options.Parent.Source}: no symbols of {fileName} match the original object's locals; is it the right {options.ParentName}?");
+            ?? throw new KpkException($"{options.Parent.Source}: no symbols of {fileName} (the file symbol of {patched.File}) match the original object's locals; is it the right {options.ParentName}?");
         return _block;
     }
 

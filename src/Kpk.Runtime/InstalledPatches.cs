@@ -55,7 +55,7 @@ public sealed class InstalledPatches(RuntimeContext context)
         Directory.CreateDirectory(dir);
         string target = System.IO.Path.Combine(dir, name + ".ko");
         string manifestPath = System.IO.Path.ChangeExtension(target, ".json");
-        AtomicFile.Write(target, output => { using var input = File.OpenRead(module.Path); input.CopyTo(output); });
+        AtomicFile.WriteAllBytes(target, package.ReadModule());
         if (package.Manifest != null) package.Manifest.Write(manifestPath);
         else if (File.Exists(manifestPath)) File.Delete(manifestPath); // a stale manifest would lie about the new module
         new KpkUnit(Root).Install(kpkExecutable);

@@ -127,11 +127,11 @@ public sealed class PatchRemover(RuntimeContext context)
             elapsed = result.Elapsed;
             // The kernel frees a disabled patch from a work item, dropping its hold on the module only
             // then; rmmod before that fails with "in use". The directory going away marks the moment.
-            var freed = System.Diagnostics.Stopwatch.StartNew();
-            while (context.Sysfs.IsRegistered(name) && freed.Elapsed < FreeTimeout)
+            TimeSpan freeing = context.Clock.Now;
+            while (context.Sysfs.IsRegistered(name) && context.Clock.Now - freeing < FreeTimeout)
             {
                 context.Cancel.ThrowIfCancellationRequested();
-                Thread.Sleep(context.PollInterval);
+                context.Clock.Sleep(context.PollInterval);
             }
         }
         context.Reporter.Stage($"unloading {name}");

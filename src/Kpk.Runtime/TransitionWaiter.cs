@@ -78,29 +78,31 @@ public sealed class TransitionWaiter(LivepatchSysfs sysfs, TaskInspector tasks, 
 {
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(100);
     public TimeSpan ReportInterval { get; init; } = TimeSpan.FromSeconds(5);
+    public WaitClock Clock { get; init; } = WaitClock.System;
 
     /// <param name="patch">The patch directory name.</param>
     /// <param name="patching">True when the patch is being enabled (tasks move to 1), false when disabled.</param>
     public TransitionResult Wait(string patch, bool patching, TimeSpan timeout, CancellationToken cancel)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        TimeSpan started = Clock.Now;
         var nextReport = ReportInterval;
         while (true)
         {
+            TimeSpan elapsed = Clock.Now - started;
             cancel.ThrowIfCancellationRequested();
             // A disabled patch is freed by the kernel: its directory disappearing ends the transition too.
-            if (sysfs.Transition(patch) != true) return new TransitionResult(true, clock.Elapsed, []);
-            if (clock.Elapsed >= timeout)
-                return new TransitionResult(false, clock.Elapsed, tasks.Blocking(patching ? 1 : 0));
-            if (clock.Elapsed >= nextReport)
+            if (sysfs.Transition(patch) != true) return new TransitionResult(true, elapsed, []);
+            if (elapsed >= timeout)
+                return new TransitionResult(false, elapsed, tasks.Blocking(patching ? 1 : 0));
+            if (elapsed >= nextReport)
             {
                 var blocking = tasks.Blocking(patching ? 1 : 0);
-                reporter.Info($"{patch}: still in transition after {clock.Elapsed.TotalSeconds:0}s; {Describe(blocking)}");
+                reporter.Info($"{patch}: still in transition after {elapsed.TotalSeconds:0}s; {Describe(blocking)}");
                 foreach (var task in blocking)
                     reporter.Detail($"  {task.Pid}/{task.Tid} ({task.Command}): {string.Join(" <- ", task.Stack)}");
                 nextReport += ReportInterval;
             }
-            Thread.Sleep(PollInterval);
+            Clock.Sleep(PollInterval);
         }
     }
 

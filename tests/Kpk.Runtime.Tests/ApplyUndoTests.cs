@@ -146,7 +146,7 @@ public class ApplyUndoTests
         sys.Kernel.HoldTransitions = true;
         AddBlockingTasks(sys);
         var context = sys.Context();
-        var waiter = new TransitionWaiter(context.Sysfs, context.Tasks, context.Reporter) { PollInterval = TimeSpan.FromMilliseconds(10), ReportInterval = TimeSpan.FromMilliseconds(100) };
+        var waiter = new TransitionWaiter(context.Sysfs, context.Tasks, context.Reporter) { PollInterval = TimeSpan.FromMilliseconds(10), ReportInterval = TimeSpan.FromMilliseconds(100), Clock = sys.Clock };
         sys.Kernel.Load(Fixtures.Module(sys.Work, "kpk_fixture"));
         var result = waiter.Wait("kpk_fixture", patching: true, TimeSpan.FromMilliseconds(350), default);
         Assert.False(result.Finished);
@@ -162,6 +162,8 @@ public class ApplyUndoTests
         AddBlockingTasks(sys);
         var result = new PatchApplier(sys.Context()).Apply(Fixtures.Module(sys.Work, "kpk_fixture"), Short, force: true);
         Assert.True(result.Forced);
+        // Virtual time: the kernel ended the transition at kpk's first poll after the write to force.
+        Assert.Equal(0.01, result.TransitionSeconds);
         Assert.Contains(sys.Reporter.Lines, l => l.StartsWith("warning: kpk_fixture: forcing the transition") && l.Contains("100 (bash)"));
         Assert.Equal("0", sys.ReadSys("/sys/kernel/livepatch/kpk_fixture/transition"));
 
@@ -261,7 +263,8 @@ public class ApplyUndoTests
     {
         using var sys = new FakeSystem();
         sys.Kernel.HoldTransitions = true;
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        using var cancel = new CancellationTokenSource();
+        sys.Clock.At(TimeSpan.FromMilliseconds(100), cancel.Cancel); // Ctrl-C 0.1 s into the wait
         Assert.Throws<OperationCanceledException>(() => new PatchApplier(sys.Context(cancel.Token)).Apply(Fixtures.Module(sys.Work, "kpk_fixture"), Wait, false));
         Assert.Contains(sys.Reporter.Lines, l => l.Contains("'kpk undo kpk_fixture' removes it"));
     }

@@ -75,6 +75,22 @@ public static class Fixtures
         entries(writer);
     }
 
+    /// <summary>A tarball with one ustar file entry whose header claims <paramref name="size"/> bytes (the data is not there).</summary>
+    public static void WriteTarballClaimingSize(string path, string name, long size)
+    {
+        using var tar = new MemoryStream();
+        using (var writer = new TarWriter(tar, TarEntryFormat.Ustar, leaveOpen: true))
+            writer.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream([1]) });
+        byte[] bytes = tar.ToArray();
+        Encoding.ASCII.GetBytes(Convert.ToString(size, 8).PadLeft(11, '0') + "\0").CopyTo(bytes, 124);
+        "        "u8.ToArray().CopyTo(bytes, 148);
+        int sum = bytes.Take(512).Sum(b => b);
+        Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ").CopyTo(bytes, 148);
+        using var file = File.Create(path);
+        using var gzip = new GZipStream(file, CompressionLevel.Fastest);
+        gzip.Write(bytes);
+    }
+
     public static void AddFile(TarWriter writer, string name, byte[] data)
     {
         var entry = new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(data) };
