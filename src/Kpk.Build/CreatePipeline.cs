@@ -319,7 +319,7 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
         var watch = Stopwatch.StartNew();
         var build = KernelMake(entry, targets, entry.LogFile, progress: new MakeProgress(reporter, "original build"));
         if (!build.Ok) throw BuildFailure("building the original kernel", entry.LogFile);
-        reporter.Info($"original build done in {watch.Elapsed:mm\\:ss}");
+        reporter.Info($"original build done in {ElapsedTime.Format(watch.Elapsed)}");
         entry.WriteInfo(info with { BuiltTargets = info.BuiltTargets.Union(targets).ToList() });
         return false;
     }
@@ -415,7 +415,7 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
                 reporter.Stage($"applying {name}");
                 var r = Tool.Run("patch", [.. opts, "--batch", "--forward", "--no-backup-if-mismatch", "--reject-file=-", "-d", tree.Root, "-i", path], null, cancel);
                 if (!r.Ok) throw new KpkException($"{name} does not apply to {tree.Source}:\n{r.Output.TrimEnd()}");
-                reporter.Detail(r.Output.TrimEnd(), 2);
+                reporter.Detail(r.Output.TrimEnd(), VerbosityLevel.ToolOutput);
             }
             string realRoot = RealPath(tree.Root);
             var changed = touched.Where(f => !SameContent(Path.Combine(tree.Root, f), Path.Combine(tree.Source, f)))

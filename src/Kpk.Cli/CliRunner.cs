@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Kpk.Core;
 
 namespace Kpk.Cli;
@@ -62,10 +63,14 @@ public static class CommonOptions
 {
     public static Option<bool> Json() => new("--json") { Description = "Print the result as JSON on stdout" };
 
+    /// <summary>
+    /// <c>-v</c>, counted: <c>-v</c> is 1, <c>-vv</c>, <c>-v -v</c> and <c>--verbose --verbose</c> are 2, and so on
+    /// (the <see cref="IReporter"/> levels). The option takes no value, so the count is how often it was named.
+    /// </summary>
     public static Option<int> Verbose() => new("--verbose", "-v")
     {
-        Description = "Show more detail (repeat for even more)",
+        Description = "Show more detail: -v what kpk decides, -vv also the output of the tools it runs",
         Arity = ArgumentArity.Zero,
-        CustomParser = r => r.Tokens.Count == 0 ? 1 : r.Tokens.Count,
+        CustomParser = r => r.Parent is OptionResult option ? option.IdentifierTokenCount : 1,
     };
 }
