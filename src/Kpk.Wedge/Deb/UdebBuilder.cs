@@ -20,7 +20,7 @@ public sealed record UdebBuildOptions
     public long? SourceDateEpoch { get; init; }
     /// <summary>Instead of DEB_BUILD_PROFILES.</summary>
     public IReadOnlyCollection<string>? BuildProfiles { get; init; }
-    /// <summary>False stores the payload inside xz without compressing it (faster, larger).</summary>
+    /// <summary>False compresses with xz's fastest level instead of dpkg-deb's -6 (faster, larger).</summary>
     public bool Compress { get; init; } = true;
 }
 
