@@ -89,9 +89,10 @@ public class XzWriterTests
     public void Same_bytes_as_multithreaded_xz_6(string name)
     {
         var input = Make(name);
-        var mine = XzWriter.Compress(input);
+        var mine = XzWriter.Compress(input, XzWriter.DebPreset);
         Assert.Equal(Xz(input, "-6", "-T2"), mine);
         Assert.True(input.AsSpan().SequenceEqual(ExternalTool.Check("xz", ["-dc"], mine).Out), $"{name}: decompressed bytes differ");
+        Assert.Equal(Xz(input, "-6e", "-T2"), XzWriter.Compress(input, XzWriter.UdebPreset));
     }
 
     [Fact]
@@ -101,7 +102,7 @@ public class XzWriterTests
         var input = new byte[(50 << 20) + 12345];
         var rng = new Random(7);
         for (int p = 0; p < input.Length; p += 4096) input[p + rng.Next(4096) % Math.Min(4096, input.Length - p)] = (byte)rng.Next(256);
-        var mine = XzWriter.Compress(input);
+        var mine = XzWriter.Compress(input, XzWriter.DebPreset);
         Assert.Equal(Xz(input, "-6", "-T2"), mine);
         Assert.Equal(Xz(input, "-6", "-T3"), mine);
         Assert.Equal(3, XzList(mine).Split('\n').Count(l => l.StartsWith("block\t", StringComparison.Ordinal)));
@@ -112,7 +113,7 @@ public class XzWriterTests
     public void The_fast_level_is_valid_xz_too(string name)
     {
         var input = Make(name);
-        var xz = XzWriter.Compress(input, compress: false);
+        var xz = XzWriter.Compress(input, XzWriter.FastestPreset);
         Assert.Equal(Xz(input, "-0", "-T2"), xz);
         Assert.True(input.AsSpan().SequenceEqual(ExternalTool.Check("xz", ["-dc"], xz).Out));
     }
@@ -120,7 +121,28 @@ public class XzWriterTests
     [Fact]
     public void The_check_is_crc64_as_dpkg_deb_writes()
     {
-        Assert.Contains("\tCRC64\t", XzList(XzWriter.Compress(Make("text"))));
+        Assert.Contains("\tCRC64\t", XzList(XzWriter.Compress(Make("text"), XzWriter.UdebPreset)));
+    }
+
+    [Theory]
+    [InlineData(XzWriter.DebPreset, new[] { "-Zxz" })]
+    [InlineData(XzWriter.UdebPreset, new[] { "-z6", "-Zxz", "-Sextreme" })]
+    public void Members_are_what_dpkg_deb_compresses(uint preset, string[] options)
+    {
+        using var dir = Kpk.Tests.TestPaths.TempDir("kpk-xz-deb");
+        Directory.CreateDirectory(dir["pkg/DEBIAN"]);
+        Directory.CreateDirectory(dir["pkg/usr/lib/x"]);
+        File.WriteAllText(dir["pkg/DEBIAN/control"], "Package: x\nVersion: 1\nArchitecture: all\nMaintainer: A <a@example.org>\nDescription: d\n");
+        File.WriteAllBytes(dir["pkg/usr/lib/x/elf"], Make("elf-like"));
+        File.WriteAllBytes(dir["pkg/usr/lib/x/text"], Make("text"));
+        ExternalTool.Check("dpkg-deb", ["--root-owner-group", .. options, "--build", dir["pkg"], dir["x.deb"]],
+            environment: new Dictionary<string, string> { ["SOURCE_DATE_EPOCH"] = "1700000000" });
+        foreach (string member in new[] { "control.tar.xz", "data.tar.xz" })
+        {
+            byte[] xz = ExternalTool.Check("ar", ["p", dir["x.deb"], member]).Out;
+            byte[] tar = ExternalTool.Check("xz", ["-dc"], xz).Out;
+            Assert.Equal(xz, XzWriter.Compress(tar, preset));
+        }
     }
 
     /// <summary>What <c>xz --list --robot -v</c> says of XZ (it reads only files).</summary>
