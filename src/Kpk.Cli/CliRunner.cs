@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using Kpk.Core;
 
@@ -26,8 +27,14 @@ public static class CliRunner
         {
             Cancellation = cancel.Token;
             var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
-            // No @response files: arguments starting with @ are data for some verbs (guards' --path @FILE, symbols).
-            return root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).Invoke(config);
+            var parsed = Parse(root, args);
+            if (parsed.Errors.Count > 0 && parsed.Action is ParseErrorAction)
+            {
+                // Not the whole help on stdout: one line on stderr, and the exit status of a usage error.
+                Console.Error.WriteLine(UsageError.Describe(parsed));
+                return ExitCodes.Usage;
+            }
+            return parsed.Invoke(config);
         }
         catch (KpkException e)
         {
@@ -51,6 +58,10 @@ public static class CliRunner
             Console.CancelKeyPress -= onCancel;
         }
     }
+
+    // No @response files: arguments starting with @ are data for some verbs (guards' --path @FILE, symbols).
+    public static ParseResult Parse(RootCommand root, IReadOnlyList<string> args) =>
+        root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
 
     /// <summary>Cancelled on Ctrl-C; long-running verbs pass it down.</summary>
     public static CancellationToken Cancellation { get; private set; }
