@@ -42,6 +42,12 @@ public sealed class LivepatchSysfs(SystemRoot root)
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
+    /// <summary>Whether the kernel was built with CONFIG_LIVEPATCH: it then has /sys/kernel/livepatch, empty or not.</summary>
+    public bool Supported => Directory.Exists(root.Livepatch);
+
+    /// <summary>What to tell the user when <see cref="Supported"/> is false; one wording for every verb.</summary>
+    public string NoSupport => $"the running kernel has no livepatch support: {root.Livepatch} does not exist (CONFIG_LIVEPATCH)";
+
     public IReadOnlyList<LoadedPatch> List()
     {
         if (!Directory.Exists(root.Livepatch)) return [];

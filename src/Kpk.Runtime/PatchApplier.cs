@@ -26,8 +26,7 @@ public sealed class PatchApplier(RuntimeContext context)
         if (context.Sysfs.IsRegistered(name) || context.Sysfs.IsModuleLoaded(name))
             throw new KpkException($"{package.Source}: module {name} is already loaded{(context.Sysfs.IsLivepatchModuleLoaded(name) ? $"; kpk undo {name} first" : " and is not a live patch")}");
 
-        if (!Directory.Exists(context.Root.Livepatch))
-            throw new KpkException($"the running kernel has no livepatch support: {context.Root.Livepatch} does not exist (CONFIG_LIVEPATCH)");
+        if (!context.Sysfs.Supported) throw new KpkException(context.Sysfs.NoSupport);
 
         context.Reporter.Stage($"loading {name}");
         context.Loader.Load(module.Path);

@@ -308,4 +308,17 @@ public class MakeProgressTests
         Assert.Equal(100, progress.Compiled);
         Assert.Empty(reporter.Lines);
     }
+
+    [Fact]
+    public void With_vv_every_line_of_make_is_shown_as_it_comes()
+    {
+        string[] make = ["make[1]: Entering directory '/o'", "  CC      init/main.o", "  LD      vmlinux.o"];
+        foreach (int verbosity in new[] { 1, 2 })
+        {
+            var reporter = new RecordingReporter(verbosity);
+            var progress = new MakeProgress(reporter, "b", TimeSpan.FromHours(1));
+            foreach (var line in make) progress.Line(line);
+            Assert.Equal(verbosity >= VerbosityLevel.ToolOutput ? make.Select(l => "  " + l) : [], reporter.Lines);
+        }
+    }
 }

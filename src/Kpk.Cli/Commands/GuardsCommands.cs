@@ -4,7 +4,6 @@ using Kpk.Core;
 using Kpk.Series.Guards;
 using Kpk.Series.Supported;
 using Kpk.Series.Taint;
-using Microsoft.Win32.SafeHandles;
 
 namespace Kpk.Cli.Commands;
 
@@ -35,13 +34,14 @@ public static class GuardsCommands
         cmd.SetAction(_ =>
         {
             int at = Array.IndexOf(processArgs, "guards");
-            // Standard output as a plain file stream: unlike Console's, it reports a closed pipe.
-            using var stdout = StandardOutput();
+            // Unlike Console's streams, these report a closed pipe (and, like them, move the shared offset).
+            using var stdout = StandardStreams.Output();
+            using var stderr = StandardStreams.Error();
             var env = new GuardsEnvironment
             {
                 Input = Console.OpenStandardInput(),
                 Output = stdout,
-                Error = Console.OpenStandardError(),
+                Error = stderr,
                 ProgramName = "kpk guards",
                 PosixlyCorrect = Environment.GetEnvironmentVariable("POSIXLY_CORRECT") != null,
             };
@@ -62,9 +62,6 @@ public static class GuardsCommands
         });
         return cmd;
     }
-
-    /// <summary>Standard output unbuffered (guards buffers itself) and not owned: closing it must not close fd 1.</summary>
-    private static FileStream StandardOutput() => new(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 1);
 
     private static Command Supported()
     {
