@@ -116,18 +116,27 @@ public static class GuardsCommands
             Arity = ArgumentArity.ZeroOrOne,
             Description = "The taint mask, decimal as in /proc/sys/kernel/tainted or 0x-hex (default: the running kernel's)",
         };
-        var suse = new Option<SuseTaintLayout>("--suse")
+        var suse = new Option<SuseTaintLayout?>("--suse")
         {
-            Description = "SUSE support bits: current (5.3 and later: X=bit 16, N=bit 31), legacy (before 5.3: N=bit 30, X=bit 31) or none",
-            DefaultValueFactory = _ => SuseTaintLayout.Current,
+            Description = "SUSE support bits: current (5.3 and later: X=bit 16, N=bit 31, the default), legacy (2.6.25 to 5.2: N=bit 30, X=bit 31), " +
+                          "early (2.6 before 2.6.25: U=bit 4, X=bit 5, machine check bit 10, four-letter code) or none",
+        };
+        var release = new Option<string?>("--release")
+        {
+            Description = "Choose the SUSE layout by this kernel release's version (instead of --suse)",
+            HelpName = "RELEASE",
         };
         var json = CommonOptions.Json();
-        var cmd = new Command("taint", "Explain a kernel taint value bit by bit: letter, value and reason, upstream and SUSE bits") { value, suse, json };
+        var cmd = new Command("taint", "Explain a kernel taint value bit by bit: letter, value and reason, upstream and SUSE bits") { value, suse, release, json };
         cmd.SetAction(pr =>
         {
             string text = pr.GetValue(value) ?? ReadRunningTaint();
-            var report = TaintReport.Explain(TaintReport.ParseValue(text), pr.GetValue(suse));
-            if (pr.GetValue(json)) PrintJson(report);
+            if (pr.GetValue(suse) != null && pr.GetValue(release) != null)
+                throw new KpkException("give --suse LAYOUT or --release RELEASE, not both");
+            var layout = pr.GetValue(suse)
+                ?? (pr.GetValue(release) is { } r ? SuseTaintLayoutOf.Release(r) : SuseTaintLayout.Current);
+            var report = TaintReport.Explain(TaintReport.ParseValue(text), layout);
+            if (pr.GetValue(json)) PrintJson(report, layout);
             else PrintText(report);
             return ExitCodes.Ok;
         });
@@ -158,13 +167,14 @@ public static class GuardsCommands
         if (report.Supported != null) Console.Out.WriteLine($"supported: {report.Supported}");
     }
 
-    private static void PrintJson(TaintReport report)
+    private static void PrintJson(TaintReport report, SuseTaintLayout layout)
     {
         var view = new
         {
             value = report.Value,
             hex = $"0x{report.Value:x}",
             tainted = report.TaintedLine,
+            layout = layout.ToString().ToLowerInvariant(),
             flags = report.Flags.Select(f => new { bit = f.Bit, letter = f.Letter.ToString(), value = f.Value, name = f.Name, reason = f.Reason, suse = f.Suse }),
             unknown_bits = report.UnknownBits,
             supported = report.Supported,
