@@ -640,7 +640,7 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
     {
         string moduleDir = Path.Combine(_work, "module");
         File.WriteAllText(Path.Combine(moduleDir, "kpk-hook.c"),
-            HookSource.Generate(request.Name, parents.Select(p => p.Parent).ToList(), request.Replace, request.Description));
+            HookSource.Generate(request.Name, parents.Select(p => p.Parent).ToList(), request.Replace, request.Description, request.Supported));
         File.WriteAllText(Path.Combine(moduleDir, "Makefile"),
             HookSource.Makefile(request.Name, parents.Select(p => $"kpk-{p.Name}.o")));
         string log = Path.Combine(_work, "module-build.log");

@@ -27,6 +27,7 @@ public sealed record CreateArguments
     public string? Description { get; init; }
     public bool SkipCleanup { get; init; }
     public bool StripDebug { get; init; }
+    public string? Supported { get; init; }
 }
 
 /// <summary>
@@ -52,6 +53,8 @@ public static class CreateRequestBuilder
 
         if (a.DiffExt != null && (a.DiffExt.Length == 0 || a.DiffExt.Contains('/') || a.DiffExt.StartsWith('.')))
             throw new KpkException($"--diffext '{a.DiffExt}': give the extension without a dot, e.g. --diffext new");
+        if (a.Supported != null && !CreateRequest.SupportedValues.Contains(a.Supported))
+            throw new KpkException($"--supported {a.Supported}: give {string.Join(" or ", CreateRequest.SupportedValues)} (the supported: tag SUSE's kernels check at load)");
         if ((a.OotModule == null) != (a.OotModuleSource == null))
             throw new KpkException("--oot-module and --oot-module-src go together: the module as loaded and its source");
         if (a.OotModule != null && !a.OotModule.EndsWith(".ko", StringComparison.Ordinal))
@@ -123,6 +126,7 @@ public static class CreateRequestBuilder
             Description = a.Description,
             SkipCleanup = a.SkipCleanup,
             StripDebug = a.StripDebug,
+            Supported = a.Supported,
             CacheRoot = cache,
         };
         return new Result(request, notes);

@@ -68,18 +68,42 @@ public static class GuardsCommands
 
     private static Command Supported()
     {
-        var conf = new Argument<string>("SUPPORTED.CONF") { Description = "SUSE's supported.conf (guards syntax)" };
+        var conf = new Argument<string?>("SUPPORTED.CONF")
+        {
+            Description = "SUSE's supported.conf (guards syntax); without it, each --module is a module file whose supported: tag is read",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var output = new Option<string?>("--output", "-o") { Description = "Write Module.supported here instead of standard output", HelpName = "FILE" };
         var modules = new Option<string[]>("--module", "-m")
         {
-            Description = "Instead, print the support level modpost would give this module (NAME, path or NAME.ko; repeatable)",
+            Description = "Instead, print the support level modpost would give this module (NAME, path or NAME.ko; repeatable); " +
+                          "without SUPPORTED.CONF, a module file (.ko): its supported: tag and what SUSE's kernel and modprobe settings do with it",
             HelpName = "MODULE",
             AllowMultipleArgumentsPerToken = false,
         };
-        var cmd = new Command("supported", "Make Module.supported from supported.conf (+base, +external, -, -!optional, +NAME-kmp), as kernel-source does") { conf, output, modules };
+        var root = new Option<string>("--root")
+        {
+            Description = "With module files: read this system's settings (/proc/sys/kernel/unsupported, modprobe.d) under DIR",
+            DefaultValueFactory = _ => "/",
+            HelpName = "DIR",
+        };
+        var cmd = new Command("supported", "Make Module.supported from supported.conf (+base, +external, -, -!optional, +NAME-kmp), as kernel-source does; " +
+                                           "or read a module's supported: tag") { conf, output, modules, root };
         cmd.SetAction(pr =>
         {
-            string path = pr.GetValue(conf)!;
+            if (pr.GetValue(conf) is not { } path)
+            {
+                string[] files = pr.GetValue(modules) ?? [];
+                if (files.Length == 0) throw new KpkException("give SUPPORTED.CONF, or --module FILE.ko to read a module's supported: tag");
+                var systemRoot = new Kpk.Runtime.SystemRoot(pr.GetValue(root)!);
+                foreach (string file in files)
+                {
+                    var report = Kpk.Runtime.ModuleSupportReport.Read(file, systemRoot);
+                    Console.Out.WriteLine($"{file}: {report.Tag}");
+                    foreach (string line in report.Lines) Console.Out.WriteLine("  " + line);
+                }
+                return ExitCodes.Ok;
+            }
             byte[] input;
             try
             {
