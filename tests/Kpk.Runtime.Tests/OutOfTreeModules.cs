@@ -38,18 +38,16 @@ public static class OutOfTreeModules
         Directory.CreateDirectory(work);
         foreach (string n in Names) File.Copy(Path.Combine(Sources, n + ".c"), Path.Combine(work, n + ".c"));
         File.WriteAllText(Path.Combine(work, "Makefile"), "obj-m := " + string.Join(' ', Names.Select(n => n + ".o")) + "\n");
-        var psi = new ProcessStartInfo("make", $"-C {Headers} M={work} modules") { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException("building the test modules failed:\n" + err.Result);
+        Make(work);
         try { Directory.Move(work, dir); }
         catch (IOException) when (Directory.Exists(dir)) { Directory.Delete(work, true); } // another run was first
         return dir;
     }
 
-    /// <summary>Runs a tool (objcopy, modprobe) and returns its stdout; fails the test on a non-zero exit.</summary>
+    /// <summary>Builds the modules of <paramref name="dir"/> (its Makefile's obj-m) with kbuild against the headers.</summary>
+    public static void Make(string dir) => Run("make", "-C", Headers, $"M={dir}", "modules");
+
+    /// <summary>Runs a tool (objcopy, modprobe, make) and returns its stdout; fails the test on a non-zero exit.</summary>
     public static string Run(string tool, params string[] args)
     {
         var psi = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
