@@ -60,6 +60,14 @@ public sealed record CreateRequest
     public bool SkipCleanup { get; init; }
     /// <summary>Leave the DWARF of the patched objects out of the module (it is carried by default).</summary>
     public bool StripDebug { get; init; }
+    /// <summary>
+    /// The module's <c>supported:</c> modinfo tag, <c>yes</c> or <c>external</c> (SUSE's kernels refuse a
+    /// module without one at <c>unsupported=0</c>); null writes none.
+    /// </summary>
+    public string? Supported { get; init; }
+
+    /// <summary>The values <see cref="Supported"/> may take: the ones SUSE's kernel loads at every setting.</summary>
+    public static readonly string[] SupportedValues = ["yes", "external"];
 
     /// <summary>The cache root (<c>$KPK_CACHE</c>, else <c>~/.cache/kpk</c>).</summary>
     public required string CacheRoot { get; init; }

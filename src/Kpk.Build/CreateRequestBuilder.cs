@@ -32,6 +32,7 @@ public sealed record CreateArguments
     public string? Description { get; init; }
     public bool SkipCleanup { get; init; }
     public bool StripDebug { get; init; }
+    public string? Supported { get; init; }
 }
 
 /// <summary>
@@ -61,6 +62,8 @@ public static class CreateRequestBuilder
             throw new KpkException("give the kernel's source tree (SRC or --source DIR|TARBALL), or --kernel RELEASE for a distribution kernel");
         if (a.Vmlinux != null && a.Kallsyms != null)
             throw new KpkException("--vmlinux and --kallsyms: give one of them, the kernel's symbols from its vmlinux or from its /proc/kallsyms");
+        if (a.Supported != null && !CreateRequest.SupportedValues.Contains(a.Supported))
+            throw new KpkException($"--supported {a.Supported}: give {string.Join(" or ", CreateRequest.SupportedValues)} (the supported: tag SUSE's kernels check at load)");
         if ((a.OotModule == null) != (a.OotModuleSource == null))
             throw new KpkException("--oot-module and --oot-module-src go together: the module as loaded and its source");
         if (a.OotModule != null && !a.OotModule.EndsWith(".ko", StringComparison.Ordinal))
@@ -136,6 +139,7 @@ public static class CreateRequestBuilder
             Description = a.Description,
             SkipCleanup = a.SkipCleanup,
             StripDebug = a.StripDebug,
+            Supported = a.Supported,
             CacheRoot = cache,
         };
         return new Result(request, notes);

@@ -22,6 +22,7 @@ static RootCommand Verbs(string[] args)
     {
         root.Subcommands.Add(command);
     }
+    root.Subcommands.Add(WeakUpdatesCommand.Create());
     foreach (var command in RuntimeCommands.Create()) root.Subcommands.Add(command); // apply, list, undo, info, install, uninstall, load-installed
     foreach (var command in GuardsCommands.Create(args)) root.Subcommands.Add(command); // guards, supported, taint
     foreach (var command in SeriesApplyCommands.Create()) root.Subcommands.Add(command); // series apply; config merge, running, diff

@@ -1,5 +1,6 @@
 using Kpk.Core;
 using Kpk.Elf;
+using Kpk.Series.Supported;
 
 namespace Kpk.Runtime;
 
@@ -17,6 +18,8 @@ public sealed record LivePatchModule
     public required bool IsLivepatch { get; init; }
     public required bool? Replace { get; init; }
     public required IReadOnlyList<PatchedObject> Objects { get; init; }
+    /// <summary>Its <c>supported:</c> tag (SUSE kernels refuse unsupported modules at <c>unsupported=0</c>).</summary>
+    public SupportLevel Support { get; init; } = SupportLevel.No;
     /// <summary>False when the module is for a machine whose klp structures kpk cannot read (not x86-64).</summary>
     public bool StructuresReadable { get; init; } = true;
 
@@ -52,6 +55,7 @@ public sealed record LivePatchModule
             Replace = klp.Replace,
             Objects = klp.Objects,
             StructuresReadable = KlpStructures.Supports(elf),
+            Support = ModuleSupport.LevelOf(info),
         };
     }
 

@@ -28,6 +28,7 @@ public sealed class PatchApplier(RuntimeContext context)
 
         if (!context.Sysfs.Supported) throw new KpkException(context.Sysfs.NoSupport);
 
+        WarnIfUnsupported(module);
         context.Reporter.Stage($"loading {name}");
         context.Loader.Load(module.Path);
         if (!context.Sysfs.IsRegistered(name))
@@ -61,6 +62,19 @@ public sealed class PatchApplier(RuntimeContext context)
         }
         context.Reporter.Info($"{name}: applied to {release}{(package.Id != null ? $" (id {package.Id})" : "")}");
         return new ApplyResult(name, package.Id, release, Math.Round(result.Elapsed.TotalSeconds, 3), forced);
+    }
+
+    /// <summary>
+    /// A SUSE kernel at <c>unsupported=0</c> refuses a module without a supported tag; say so before
+    /// insmod fails with the kernel's bare "Operation not permitted".
+    /// </summary>
+    private void WarnIfUnsupported(LivePatchModule module)
+    {
+        if (ModuleSupport.ReadKernelSetting(context.Root) is not int setting) return; // not a SUSE kernel
+        var outcome = ModuleSupport.Kernel(module.Support, setting);
+        if (!outcome.Loads)
+            context.Reporter.Warning($"{module.Path}: the running kernel refuses unsupported modules ({ModuleSupport.KernelSettingFile} is {setting}) " +
+                                     $"and {module.Name} has no supported: yes or external tag; build it with kpk create --supported yes|external");
     }
 
     /// <summary>The module must be for the running release, and the tarball for the running vmlinux when its build id can be read.</summary>

@@ -20,7 +20,7 @@ public static class Fixtures
 
     /// <summary>Compiles <paramref name="source"/> into <paramref name="dir"/>/NAME.ko with the given .modinfo.</summary>
     public static string Module(string dir, string name, string source = "klp_patch.c", string? vermagic = Vermagic,
-        bool livepatch = true, string description = "fixture patch", bool replace = false, string cflags = "-O2")
+        bool livepatch = true, string description = "fixture patch", bool replace = false, string cflags = "-O2", string? supported = null)
     {
         string obj = Path.Combine(dir, name + ".o");
         Run("gcc", $"-c {cflags} -DREPLACE={(replace ? 1 : 0)} -o {obj} {Source(source)}");
@@ -29,6 +29,7 @@ public static class Fixtures
         if (vermagic != null) modinfo.Append($"vermagic={vermagic}\0");
         if (livepatch) modinfo.Append("livepatch=Y\0");
         modinfo.Append($"description={description}\0");
+        if (supported != null) modinfo.Append($"supported={supported}\0");
         string info = Path.Combine(dir, name + ".modinfo");
         File.WriteAllText(info, modinfo.ToString());
         string ko = Path.Combine(dir, name + ".ko");

@@ -37,12 +37,13 @@ public static class CreateCommand
         var description = new Option<string?>("--description") { Description = "Description recorded in the module and the manifest" };
         var skipCleanup = new Option<bool>("--skip-cleanup") { Description = "Keep the work directory and print where it is" };
         var stripDebug = new Option<bool>("--strip-debug") { Description = "Leave the DWARF of the replaced functions out of the module (kept by default, for gdb, crash and perf)" };
+        var supported = new Option<string?>("--supported") { Description = "Put supported: yes|external into the module's modinfo (SUSE kernels refuse unsupported modules at unsupported=0)", HelpName = "yes|external" };
         var json = CommonOptions.Json();
         var verbose = CommonOptions.Verbose();
         var cmd = new Command("create", "Build a livepatch module that applies a source change to the running kernel")
         {
             source, sourceOption, kernel, symvers, kallsyms, fullBuild, patch, patchOpt, diffext, git, prebuild, series, config, vmlinux, jobs, target, ootModule, ootSource,
-            cc, skipCc, name, output, id, nonReplace, description, skipCleanup, stripDebug, json, verbose,
+            cc, skipCc, name, output, id, nonReplace, description, skipCleanup, stripDebug, supported, json, verbose,
         };
         cmd.SetAction(pr =>
         {
@@ -75,6 +76,7 @@ public static class CreateCommand
                 Description = pr.GetValue(description),
                 SkipCleanup = pr.GetValue(skipCleanup),
                 StripDebug = pr.GetValue(stripDebug),
+                Supported = pr.GetValue(supported),
             }, Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
                 .ToDictionary(e => (string)e.Key, e => (string?)e.Value));
             foreach (var note in request.Notes) reporter.Info(note);
