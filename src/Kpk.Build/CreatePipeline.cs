@@ -324,15 +324,21 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
         return false;
     }
 
-    /// <summary>kpk-patch.h goes into the shadow's include/ (on every include path kbuild passes), so no command line changes.</summary>
+    /// <summary>The headers a patch may include, shipped beside kpk: its own, and kpatch's name for patches written for kpatch-build.</summary>
+    public static readonly IReadOnlyList<string> PatchHeaders = ["kpk-patch.h", "kpatch-macros.h"];
+
+    /// <summary>kpk-patch.h and kpatch-macros.h go into the shadow's include/ (on every include path kbuild passes), so no command line changes.</summary>
     private static void InstallHeader(string shadow)
     {
-        string source = Path.Combine(AppContext.BaseDirectory, "include", "kpk-patch.h");
-        if (!File.Exists(source)) throw new KpkException($"{source}: kpk's header is missing from its installation");
-        string target = Path.Combine(shadow, "include", "kpk-patch.h");
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        byte[] content = File.ReadAllBytes(source);
-        if (!File.Exists(target) || !File.ReadAllBytes(target).AsSpan().SequenceEqual(content)) File.WriteAllBytes(target, content);
+        foreach (string header in PatchHeaders)
+        {
+            string source = Path.Combine(AppContext.BaseDirectory, "include", header);
+            if (!File.Exists(source)) throw new KpkException($"{source}: kpk's header is missing from its installation");
+            string target = Path.Combine(shadow, "include", header);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            byte[] content = File.ReadAllBytes(source);
+            if (!File.Exists(target) || !File.ReadAllBytes(target).AsSpan().SequenceEqual(content)) File.WriteAllBytes(target, content);
+        }
     }
 
     private SpecialSectionSizes MeasureSizes(CacheEntry entry)
