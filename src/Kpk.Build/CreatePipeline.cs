@@ -182,8 +182,23 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
             case ChangeKind.Git:
                 return [(ModuleNames.Sanitize(request.GitCommit!) + ".patch", GitPatch())];
             default:
+                if (request.Series) ForgetOriginal();
                 return [];
         }
+    }
+
+    /// <summary>
+    /// --prebuild --series: the tree as it is now becomes the original (ksplice-create's "forget the
+    /// previous original state"); in a git tree that moves the pre ref to HEAD. The build that follows
+    /// builds that original, as --prebuild always does.
+    /// </summary>
+    private void ForgetOriginal()
+    {
+        string src = request.KernelSource, preRef = request.GitPreRef;
+        if (!Tool.Run("git", ["-C", src, "rev-parse", "--git-dir"], null, cancel).Ok) return;
+        if (!Tool.Run("git", ["-C", src, "rev-parse", "--verify", "-q", preRef], null, cancel).Ok) return;
+        Tool.Check("git", ["-C", src, "update-ref", preRef, "HEAD"], null, cancel);
+        reporter.Info($"{preRef} set to HEAD (--series: the tree's current state is the original)");
     }
 
     private string DiffExtPatch()
@@ -215,24 +230,24 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
 
     private string GitPatch()
     {
-        string src = request.KernelSource;
-        reporter.Stage($"taking the change {PreRef}..{request.GitCommit} from git");
+        string src = request.KernelSource, preRef = request.GitPreRef;
+        reporter.Stage($"taking the change {preRef}..{request.GitCommit} from git");
         if (Tool.Run("git", ["-C", src, "rev-parse", "--git-dir"], null, cancel) is { Ok: false } notGit)
             throw new KpkException($"--git: {src} is not a git work tree:\n{notGit.Output.TrimEnd()}");
         var commit = Tool.Run("git", ["-C", src, "rev-parse", "--verify", "-q", request.GitCommit! + "^{commit}"], null, cancel);
         if (!commit.Ok) throw new KpkException($"--git {request.GitCommit}: no such commit in {src}");
-        bool hasPre = Tool.Run("git", ["-C", src, "rev-parse", "--verify", "-q", PreRef], null, cancel).Ok;
+        bool hasPre = Tool.Run("git", ["-C", src, "rev-parse", "--verify", "-q", preRef], null, cancel).Ok;
         if (!hasPre || request.Series)
         {
-            Tool.Check("git", ["-C", src, "update-ref", PreRef, "HEAD"], null, cancel);
-            reporter.Info($"{PreRef} set to HEAD ({(request.Series ? "--series: the tree's current state is the original" : "it did not exist")})");
+            Tool.Check("git", ["-C", src, "update-ref", preRef, "HEAD"], null, cancel);
+            reporter.Info($"{preRef} set to HEAD ({(request.Series ? "--series: the tree's current state is the original" : "it did not exist")})");
         }
         // The original build is the work tree; it should be what refs/kpk/pre names.
-        if (!Tool.Run("git", ["-C", src, "diff", "--quiet", PreRef, "--"], null, cancel).Ok)
-            Warn($"the work tree of {src} differs from {PreRef}: the original is built from the work tree as it is");
-        var diff = Tool.Run("git", ["-C", src, "diff", "--no-color", "--no-ext-diff", "--full-index", PreRef, commit.Output.Trim(), "--"], null, cancel);
-        if (!diff.Ok) throw new KpkException($"git diff {PreRef} {request.GitCommit} failed:\n{diff.Output.TrimEnd()}");
-        if (diff.Output.Length == 0) throw new KpkException($"no functional changes: {PreRef} and {request.GitCommit} have the same tree", ExitCodes.NoChange);
+        if (!Tool.Run("git", ["-C", src, "diff", "--quiet", preRef, "--"], null, cancel).Ok)
+            Warn($"the work tree of {src} differs from {preRef}: the original is built from the work tree as it is");
+        var diff = Tool.Run("git", ["-C", src, "diff", "--no-color", "--no-ext-diff", "--full-index", preRef, commit.Output.Trim(), "--"], null, cancel);
+        if (!diff.Ok) throw new KpkException($"git diff {preRef} {request.GitCommit} failed:\n{diff.Output.TrimEnd()}");
+        if (diff.Output.Length == 0) throw new KpkException($"no functional changes: {preRef} and {request.GitCommit} have the same tree", ExitCodes.NoChange);
         string file = Path.Combine(_work, "git.patch");
         File.WriteAllText(file, diff.Output);
         return file;

@@ -10,6 +10,7 @@ public sealed record CreateArguments
     public string PatchOptions { get; init; } = "-p1";
     public string? DiffExt { get; init; }
     public string? GitCommit { get; init; }
+    public string? GitPreRef { get; init; }
     public bool Prebuild { get; init; }
     public bool Series { get; init; }
     public string? Config { get; init; }
@@ -52,6 +53,8 @@ public static class CreateRequestBuilder
 
         if (a.DiffExt != null && (a.DiffExt.Length == 0 || a.DiffExt.Contains('/') || a.DiffExt.StartsWith('.')))
             throw new KpkException($"--diffext '{a.DiffExt}': give the extension without a dot, e.g. --diffext new");
+        if (a.GitPreRef != null && (!a.GitPreRef.StartsWith("refs/", StringComparison.Ordinal) || a.GitPreRef.Length == 5 || a.GitPreRef.Contains("..") || a.GitPreRef.Any(char.IsWhiteSpace)))
+            throw new KpkException($"--pre-ref '{a.GitPreRef}': give a git ref under refs/, e.g. refs/ksplice/pre");
         if ((a.OotModule == null) != (a.OotModuleSource == null))
             throw new KpkException("--oot-module and --oot-module-src go together: the module as loaded and its source");
         if (a.OotModule != null && !a.OotModule.EndsWith(".ko", StringComparison.Ordinal))
@@ -104,6 +107,7 @@ public static class CreateRequestBuilder
             PatchOptions = a.PatchOptions,
             DiffExt = a.DiffExt,
             GitCommit = a.GitCommit,
+            GitPreRef = a.GitPreRef ?? CreatePipeline.PreRef,
             Series = a.Series,
             Config = config,
             ConfigDirectory = configDir,
