@@ -10,7 +10,16 @@ namespace Kpk.Cli;
 /// </summary>
 public static class CliRunner
 {
-    public static int Invoke(RootCommand root, string[] args)
+    public static int Invoke(RootCommand root, string[] args) =>
+        Run(() =>
+        {
+            var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            // No @response files: arguments starting with @ are data for some verbs (guards' --path @FILE, symbols).
+            return root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).Invoke(config);
+        });
+
+    /// <summary>Runs a verb's body with Ctrl-C handling and kpk's error reporting (the drop-in commands report their own first).</summary>
+    public static int Run(Func<int> body)
     {
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -24,9 +33,7 @@ public static class CliRunner
         try
         {
             Cancellation = cancel.Token;
-            var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
-            // No @response files: arguments starting with @ are data for some verbs (guards' --path @FILE, symbols).
-            return root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).Invoke(config);
+            return body();
         }
         catch (KpkException e)
         {
