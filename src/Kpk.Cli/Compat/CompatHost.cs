@@ -21,5 +21,5 @@ public sealed record CompatHost(
         path => LivePatchModule.Read(path).KernelRelease);
 
     /// <summary>A path as the tool resolves it (readlink -f, abs_path): relative to the working directory.</summary>
-    public string Absolute(string path) => Path.GetFullPath(path, WorkingDirectory);
+    public string Absolute(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path, WorkingDirectory));
 }
