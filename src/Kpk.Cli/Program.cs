@@ -5,7 +5,7 @@ using Kpk.Cli.Compat;
 
 // kpatch-build, ksplice-create and kpatch keep their own command lines: a link of that name to kpk,
 // or the name as kpk's first argument, hands the rest to the drop-in before kpk's parser sees it.
-if (CompatCommands.Match(Environment.GetCommandLineArgs().FirstOrDefault() is { } self && !self.EndsWith(".dll", StringComparison.Ordinal) ? self : null, args) is var (name, rest))
+if (CompatCommands.Match(CompatCommands.InvokedAs(), args) is var (name, rest))
     return CompatCommands.Run(name, rest);
 
 // The CLI only parses and prints: each verb's work lives in the library beneath it.

@@ -24,6 +24,24 @@ public static class CompatCommands
         new Command("kpatch", "kpatch's utility: load, unload, list, info, install, uninstall, signal, version"),
     ];
 
+    /// <summary>
+    /// The name the process was started by (argv[0]): through a link named kpatch-build to the kpk
+    /// binary (or its apphost), .NET's own view gives the resolved program, so read the kernel's record.
+    /// </summary>
+    public static string? InvokedAs()
+    {
+        try
+        {
+            byte[] cmdline = File.ReadAllBytes("/proc/self/cmdline");
+            int end = Array.IndexOf(cmdline, (byte)0);
+            return System.Text.Encoding.UTF8.GetString(cmdline, 0, end < 0 ? cmdline.Length : end);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return System.Environment.GetCommandLineArgs().FirstOrDefault();
+        }
+    }
+
     /// <summary>The drop-in a process was started as: a link named after it, or its name as the first argument.</summary>
     public static (string Name, string[] Args)? Match(string? invokedAs, string[] args)
     {
