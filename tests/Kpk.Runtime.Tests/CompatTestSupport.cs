@@ -42,8 +42,8 @@ public sealed class CompatMachine : IDisposable
 
     /// <summary>
     /// Parses translated arguments as kpk create's own and builds the request, as the drop-ins do.
-    /// Options create does not have yet (the distribution-kernel path: --kernel, --source,
-    /// --kallsyms) are set aside and returned, so the rest is checked against the real builder.
+    /// Options create does not have are set aside and returned (tests expect none), so a
+    /// translation into an option create lacks shows up rather than failing the parse.
     /// </summary>
     public static (CreateRequest Request, List<string> NotYetInCreate) Request(IReadOnlyList<string> createArguments)
     {

@@ -48,6 +48,9 @@ public class KpatchBuildCompatTests : IDisposable
         var plan = Translate("-a", "6.1.0-18-amd64", "fix.patch");
         Assert.Equal("--kernel=6.1.0-18-amd64", plan.CreateArguments[0]);
         Assert.DoesNotContain(plan.CreateArguments, a => a.StartsWith("--vmlinux", StringComparison.Ordinal) || a.StartsWith("--config", StringComparison.Ordinal));
+        var (r, pending) = CompatMachine.Request(plan.CreateArguments);
+        Assert.Empty(pending);
+        Assert.Equal(("6.1.0-18-amd64", (string?)null, "livepatch-fix"), (r.KernelRelease, r.KernelSource, r.Name));
     }
 
     [Fact]
@@ -58,6 +61,8 @@ public class KpatchBuildCompatTests : IDisposable
         var plan = Translate("--sourcerpm", "linux-source-6.1.tar.xz", "fix.diff");
         Assert.Equal(["--kernel=6.1.0-13-amd64", "--source=" + tarball], plan.CreateArguments.Take(2));
         Assert.Equal("livepatch-fix", plan.ModuleName);
+        var (r, _) = CompatMachine.Request(plan.CreateArguments);
+        Assert.Equal(("6.1.0-13-amd64", tarball), (r.KernelRelease, r.KernelSource));
     }
 
     [Fact]

@@ -14,13 +14,14 @@ public static class CreateCommand
 {
     /// <summary>The options of create, kept so a parse of it can be read back.</summary>
     public sealed record Options(
-        Argument<string> Source, Option<string[]> Patch, Option<string> PatchOpt, Option<string?> DiffExt, Option<string?> Git,
+        Argument<string?> Source, Option<string?> SourceOption, Option<string?> Kernel, Option<string?> Symvers, Option<string?> Kallsyms,
+        Option<bool> FullBuild, Option<string[]> Patch, Option<string> PatchOpt, Option<string?> DiffExt, Option<string?> Git,
         Option<string?> PreRef, Option<bool> Prebuild, Option<bool> Series, Option<string?> Config, Option<string?> Vmlinux,
         Option<int?> Jobs, Option<string[]> Target, Option<string?> OotModule, Option<string?> OotSource, Option<string?> Cc,
         Option<bool> SkipCc, Option<string?> Name, Option<string> Output, Option<string?> Id, Option<bool> NonReplace,
         Option<string?> Description, Option<bool> SkipCleanup, Option<bool> StripDebug, Option<bool> Json, Option<int> Verbose);
 
-    /// <summary>The create command and the options it was made with, so <see cref="Run"/> can read a parse of it.</summary>
+    /// <summary>The create command and the options it was made with.</summary>
     public sealed record CreateVerb(Command Command, Options Options);
 
     public static Command Create() => Verb().Command;
@@ -28,7 +29,12 @@ public static class CreateCommand
     public static CreateVerb Verb()
     {
         var o = new Options(
-            new Argument<string>("KERNEL_SOURCE") { Description = "The kernel source tree the running kernel was built from (never modified)" },
+            new Argument<string?>("KERNEL_SOURCE") { Description = "The kernel source tree (or its tarball) the running kernel was built from (never modified); optional with --kernel", Arity = ArgumentArity.ZeroOrOne },
+            new Option<string?>("--source") { Description = "The kernel source tree or tarball (the same as KERNEL_SOURCE)" },
+            new Option<string?>("--kernel") { Description = "A Debian kernel by release (uname -r): source, config, Module.symvers and the debug vmlinux are found or fetched with apt" },
+            new Option<string?>("--symvers") { Description = "The kernel's Module.symvers (exported symbols and their CRCs)" },
+            new Option<string?>("--kallsyms") { Description = "A copy of the target's /proc/kallsyms, instead of a vmlinux with symbols" },
+            new Option<bool>("--full-build") { Description = "Build the whole original kernel once (as kpatch-build does) instead of only the objects the change affects" },
             new Option<string[]>("--patch") { Description = "A patch to apply (repeatable, applied in order)", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false },
             new Option<string>("--patch-opt", "-p") { Description = "Options for patch(1), e.g. --patch-opt=-p0", DefaultValueFactory = _ => "-p1" },
             new Option<string?>("--diffext") { Description = "Each X.EXT in the tree is the new version of X" },
@@ -55,9 +61,9 @@ public static class CreateCommand
             CommonOptions.Verbose());
         var cmd = new Command("create", "Build a livepatch module that applies a source change to the running kernel")
         {
-            o.Source, o.Patch, o.PatchOpt, o.DiffExt, o.Git, o.PreRef, o.Prebuild, o.Series, o.Config, o.Vmlinux, o.Jobs, o.Target,
-            o.OotModule, o.OotSource, o.Cc, o.SkipCc, o.Name, o.Output, o.Id, o.NonReplace, o.Description, o.SkipCleanup,
-            o.StripDebug, o.Json, o.Verbose,
+            o.Source, o.SourceOption, o.Kernel, o.Symvers, o.Kallsyms, o.FullBuild, o.Patch, o.PatchOpt, o.DiffExt, o.Git, o.PreRef,
+            o.Prebuild, o.Series, o.Config, o.Vmlinux, o.Jobs, o.Target, o.OotModule, o.OotSource, o.Cc, o.SkipCc, o.Name, o.Output,
+            o.Id, o.NonReplace, o.Description, o.SkipCleanup, o.StripDebug, o.Json, o.Verbose,
         };
         var verb = new CreateVerb(cmd, o);
         cmd.SetAction(pr =>
@@ -81,7 +87,11 @@ public static class CreateCommand
         var o = verb.Options;
         return new CreateArguments
         {
-            KernelSource = pr.GetValue(o.Source)!,
+            KernelSource = Both(pr.GetValue(o.Source), pr.GetValue(o.SourceOption)),
+            KernelRelease = pr.GetValue(o.Kernel),
+            Symvers = pr.GetValue(o.Symvers),
+            Kallsyms = pr.GetValue(o.Kallsyms),
+            FullBuild = pr.GetValue(o.FullBuild),
             Patches = pr.GetValue(o.Patch) ?? [],
             PatchOptions = pr.GetValue(o.PatchOpt)!,
             DiffExt = pr.GetValue(o.DiffExt),
@@ -120,6 +130,14 @@ public static class CreateCommand
         CreateRequestBuilder.Build(Arguments(verb, pr), Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .ToDictionary(e => (string)e.Key, e => (string?)e.Value));
 
+    /// <summary>KERNEL_SOURCE and --source name the same thing: one of them, or both alike.</summary>
+    private static string? Both(string? positional, string? option)
+    {
+        if (positional != null && option != null && positional != option)
+            throw new KpkException($"KERNEL_SOURCE {positional} and --source {option}: give the source once");
+        return positional ?? option;
+    }
+
     private static void PrintJson(CreateOutcome outcome) =>
         Console.Out.WriteLine(JsonSerializer.Serialize(new
         {
@@ -127,6 +145,7 @@ public static class CreateCommand
             archive = outcome.Archive,
             cache_entry = outcome.CacheEntry,
             cache_reused = outcome.CacheReused,
+            original_build = outcome.OriginalBuild,
             changed_objects = outcome.ChangedObjects,
             functions = outcome.Functions.Select(f => new { name = f.Name, @object = f.ParentObject, sympos = f.Sympos }),
             warnings = outcome.Warnings,
