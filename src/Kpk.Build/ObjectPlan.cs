@@ -60,25 +60,36 @@ public static partial class ObjectPlanner
     public static (HashSet<string> Compiled, Dictionary<string, Kbuild.ModuleInfo> Owners) QueryKbuild(
         KbuildMake make, CacheEntry entry, IReadOnlyCollection<string> directories, string log)
     {
-        var compiled = new HashSet<string>(StringComparer.Ordinal);
-        var owners = new Dictionary<string, Kbuild.ModuleInfo>(StringComparer.Ordinal);
         // Nested directories are covered by their parent's recursion.
         var dirs = directories.Order(StringComparer.Ordinal).ToList();
         var top = dirs.Where(d => !dirs.Any(p => p != d && (p.Length == 0 || d.StartsWith(p + "/", StringComparison.Ordinal)))).ToList();
-        if (top.Count == 0) return (compiled, owners);
+        if (top.Count == 0) return (new HashSet<string>(StringComparer.Ordinal), new Dictionary<string, Kbuild.ModuleInfo>(StringComparer.Ordinal));
         var lines = new List<string>();
         var r = make.Kernel(entry, ["-n", .. top.Select(d => d + "/")], log, verbose: true, onLine: l => lines.Add(l));
         if (!r.Ok) throw new KpkException($"asking kbuild which objects this config builds (make -n {string.Join(' ', top.Select(d => d + "/"))}) failed; see {log}");
+        return ParseDryRun(lines);
+    }
+
+    /// <summary>The objects and module lists in the output of kbuild's <c>make -n V=1</c>.</summary>
+    public static (HashSet<string> Compiled, Dictionary<string, Kbuild.ModuleInfo> Owners) ParseDryRun(IEnumerable<string> lines)
+    {
+        var compiled = new HashSet<string>(StringComparer.Ordinal);
+        var owners = new Dictionary<string, Kbuild.ModuleInfo>(StringComparer.Ordinal);
         foreach (var line in lines)
         {
             foreach (Match m in CompileCommand().Matches(line)) compiled.Add(m.Groups["obj"].Value);
+            // An object already compiled is up to date and prints no command; the archive that
+            // links vmlinux's objects of a directory, never made in a prepared tree, names them all.
+            foreach (Match m in BuiltinArchive().Matches(line))
+                foreach (var o in m.Groups["objs"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                    if (o.EndsWith(".o", StringComparison.Ordinal)) compiled.Add(m.Groups["dir"].Value + o);
             foreach (Match m in ModObjects().Matches(line))
             {
                 string prefix = m.Groups["prefix"].Value;
                 string mod = m.Groups["mod"].Value;
                 var objects = m.Groups["objs"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(o => prefix + o).ToList();
                 var info = new Kbuild.ModuleInfo(Path.GetFileName(mod).Replace('-', '_'), mod + ".ko", objects);
-                foreach (var o in objects) owners[o] = info;
+                foreach (var o in objects) { owners[o] = info; compiled.Add(o); }
             }
         }
         return (compiled, owners);
@@ -87,6 +98,10 @@ public static partial class ObjectPlanner
     // gcc ... -c -o fs/proc/cmdline.o /src/fs/proc/cmdline.c
     [GeneratedRegex(@"\s-c\s+-o\s+(?<obj>[^\s;]+\.o)\s+[^\s;]+\.[cS](?=[\s;]|$)")]
     private static partial Regex CompileCommand();
+
+    // printf "fs/ext4/%s " balloc.o bitmap.o | xargs ar cDPrST fs/ext4/built-in.a
+    [GeneratedRegex(@"printf ""(?<dir>[^""%]*)%s "" (?<objs>[^|""]*)\| xargs ar \w+ [^\s;]*built-in\.a")]
+    private static partial Regex BuiltinArchive();
 
     // printf '%s\n'   a.o b.o | awk '!x[$0]++ { print("fs/"$0) }' > fs/foo.mod
     [GeneratedRegex(@"printf '%s\\n'\s+(?<objs>[^|']*?)\s*\|\s*awk\s+'!x\[\$0\]\+\+ \{ print\(""(?<prefix>[^""]*)""\$0\) \}'\s*>\s*(?<mod>[^\s;]+)\.mod")]

@@ -75,6 +75,15 @@ public sealed class ParentSymbolTable
                 table._globals.TryAdd(name, entry);
             }
         }
+        if (table._blocks.Count == 0 && table._localsByName.Count > 0)
+        {
+            // No file symbols at all: a distribution's module, whose STT_FILE entries went with
+            // its debug info (strip -g). Its locals are one object's (or one module's) block.
+            var all = new List<Entry>();
+            foreach (var (name, list) in table._localsByName)
+                for (int i = 0; i < list.Count; i++) all.Add(list[i] = list[i] with { Block = 0 });
+            table._blocks.Add(new FileBlock(0, "", all));
+        }
         if (image.Type == ElfType.Exec)
         {
             // The livepatch core counts same-named symbols in kallsyms order, which for vmlinux
@@ -145,7 +154,7 @@ public sealed class ParentSymbolTable
         var wanted = objectLocals.Select(Mangling.Key).ToHashSet(StringComparer.Ordinal);
         foreach (var block in _blocks)
         {
-            if (block.File != fileName) continue;
+            if (block.File != fileName && block.File.Length != 0) continue;
             var have = block.Locals.Select(l => Mangling.Key(l.Name)).ToHashSet(StringComparer.Ordinal);
             if (!wanted.IsSubsetOf(have)) continue;
             if (found != null)

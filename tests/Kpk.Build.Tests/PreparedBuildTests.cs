@@ -153,4 +153,25 @@ public class PreparedBuildTests
     /// <summary>What /proc/kallsyms would list: nm's defined symbols in address order (undefined ones have no address).</summary>
     private static string Kallsyms(FakeKernelTree k) =>
         string.Join("\n", Tool.Run("nm", ["-n", k.Vmlinux], null, CancellationToken.None).Output.Split('\n').Where(l => l.Length > 0 && l[0] != ' ')) + "\n";
+
+    [Fact]
+    public void Kbuild_dry_run_output_names_builtin_objects_compiled_ones_and_module_lists()
+    {
+        // Lines as Debian 6.1's kbuild prints them under make -n V=1 (shortened): an up-to-date
+        // object prints no compile command, but its directory's built-in.a still names it.
+        string[] lines =
+        [
+            "set -e;  echo '  AR      fs/ext4/built-in.a'; rm -f fs/ext4/built-in.a;  printf \"fs/ext4/%s \" balloc.o bitmap.o | xargs ar cDPrST fs/ext4/built-in.a; printf '%s\\n' 'cmd_fs/ext4/built-in.a := x' > fs/ext4/.built-in.a.cmd",
+            "set -e;  printf \"fs/%s \" open.o notify/built-in.a | xargs ar cDPrST fs/built-in.a",
+            "  gcc-12 -Wp,-MMD,fs/fat/.namei_vfat.o.d -nostdinc -DMODULE -c -o fs/fat/namei_vfat.o /src/fs/fat/namei_vfat.c; ./tools/objtool/objtool --orc fs/fat/namei_vfat.o",
+            "set -e; printf '%s\\n'   cache.o dir.o | awk '!x[$0]++ { print(\"fs/fat/\"$0) }' > fs/fat/fat.mod; printf '%s\\n' 'cmd' > fs/fat/.fat.mod.cmd",
+            "set -e; printf '%s\\n'   namei_vfat.o | awk '!x[$0]++ { print(\"fs/fat/\"$0) }' > fs/fat/vfat.mod;",
+        ];
+        var (compiled, owners) = ObjectPlanner.ParseDryRun(lines);
+        Assert.Equal(["fs/ext4/balloc.o", "fs/ext4/bitmap.o", "fs/fat/cache.o", "fs/fat/dir.o", "fs/fat/namei_vfat.o", "fs/open.o"],
+            compiled.Order(StringComparer.Ordinal).ToArray());
+        Assert.Equal(("fat", "fs/fat/fat.ko"), (owners["fs/fat/dir.o"].Name, owners["fs/fat/dir.o"].KoPath));
+        Assert.Equal("vfat", owners["fs/fat/namei_vfat.o"].Name);
+        Assert.False(owners.ContainsKey("fs/ext4/balloc.o"));
+    }
 }
