@@ -32,6 +32,8 @@ public sealed record CreateRequest
     public string PatchOptions { get; init; } = "-p1";
     public string? DiffExt { get; init; }
     public string? GitCommit { get; init; }
+    /// <summary>The git ref that names the original (<c>refs/kpk/pre</c>; ksplice-create's is <c>refs/ksplice/pre</c>).</summary>
+    public string GitPreRef { get; init; } = CreatePipeline.PreRef;
     /// <summary>Take the tree's current state as the new original (patches stacked on earlier ones; implies non-replace).</summary>
     public bool Series { get; init; }
 

@@ -12,7 +12,22 @@ namespace Kpk.Cli;
 /// </summary>
 public static class CliRunner
 {
-    public static int Invoke(RootCommand root, string[] args)
+    public static int Invoke(RootCommand root, string[] args) =>
+        Run(() =>
+        {
+            var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            var parsed = Parse(root, args);
+            if (parsed.Errors.Count > 0 && parsed.Action is ParseErrorAction)
+            {
+                // Not the whole help on stdout: one line on stderr, and the exit status of a usage error.
+                Console.Error.WriteLine(UsageError.Describe(parsed));
+                return ExitCodes.Usage;
+            }
+            return parsed.Invoke(config);
+        });
+
+    /// <summary>Runs a verb's body with Ctrl-C handling and kpk's error reporting (the drop-in commands report their own first).</summary>
+    public static int Run(Func<int> body)
     {
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -26,15 +41,7 @@ public static class CliRunner
         try
         {
             Cancellation = cancel.Token;
-            var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
-            var parsed = Parse(root, args);
-            if (parsed.Errors.Count > 0 && parsed.Action is ParseErrorAction)
-            {
-                // Not the whole help on stdout: one line on stderr, and the exit status of a usage error.
-                Console.Error.WriteLine(UsageError.Describe(parsed));
-                return ExitCodes.Usage;
-            }
-            return parsed.Invoke(config);
+            return body();
         }
         catch (KpkException e)
         {

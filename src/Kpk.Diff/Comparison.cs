@@ -9,7 +9,7 @@ namespace Kpk.Diff;
 /// string they mean, not by numbers that shift), and a change that only moves a __LINE__ number
 /// passed to WARN/BUG/might_sleep/printk is not a change.
 /// </summary>
-internal sealed class Comparison(Obj orig, Obj patched, List<string> fatal)
+internal sealed class Comparison(Obj orig, Obj patched, List<string> fatal, List<string> warnings)
 {
     public void Run()
     {
@@ -116,9 +116,14 @@ internal sealed class Comparison(Obj orig, Obj patched, List<string> fatal)
                 MarkSame(fn);
             }
         }
+        // kpatch's KPATCH_FORCE_UNSAFE skipped the activeness check of its old core module; the
+        // kernel's livepatch has no such thing per function, so it is only reported.
+        foreach (var r in patched.FindSection(".kpatch.force")?.Rela?.Relas ?? [])
+            warnings.Add($"KPATCH_FORCE_UNSAFE({r.Sym?.Name}) has no effect: the kernel's livepatch cannot skip the consistency model for one function (kpk apply --force forces a whole transition)");
         // The markers' own symbols are scaffolding, not new globals of the patch.
         foreach (var sym in patched.Symbols)
             if (sym.Name.StartsWith("__kpatch_ignore_func_", StringComparison.Ordinal) || sym.Name.StartsWith("__kpk_ignore_func_", StringComparison.Ordinal)
+                || sym.Name.StartsWith("__kpatch_force_func_", StringComparison.Ordinal)
                 || sym.Name.StartsWith("__UNIQUE_ID_kpatch_ignore_section_", StringComparison.Ordinal) || sym.Name.StartsWith("__UNIQUE_ID_kpk_ignore_section_", StringComparison.Ordinal))
                 sym.Status = Status.Same;
     }

@@ -36,7 +36,7 @@ public static class ObjectDiffer
             Analysis.Prepare(orig);
             Analysis.Prepare(patched);
             new Correlation(orig, patched, warnings).Run();
-            new Comparison(orig, patched, fatal).Run();
+            new Comparison(orig, patched, fatal, warnings).Run();
             if (fatal.Count > 0) return Unsupported(fatal, warnings);
 
             var inclusion = new Inclusion(patched, fatal);

@@ -63,12 +63,15 @@ public sealed class InstalledPatches(RuntimeContext context)
         return new InstalledPatch(name, release, target, package.Manifest);
     }
 
-    /// <summary>Removes every installed copy of the patch (all releases). Does not unload it: that is <c>kpk undo</c>.</summary>
-    public IReadOnlyList<InstalledPatch> Uninstall(string nameOrId)
+    /// <summary>
+    /// Removes every installed copy of the patch (all releases, or only <paramref name="release"/>'s).
+    /// Does not unload it: that is <c>kpk undo</c>.
+    /// </summary>
+    public IReadOnlyList<InstalledPatch> Uninstall(string nameOrId, string? release = null)
     {
         string name = ModuleName.Normalize(nameOrId);
         var all = All();
-        var matches = all.Where(p => p.Name == name || p.Id == nameOrId).ToList();
+        var matches = all.Where(p => (ModuleName.Normalize(p.Name) == name || p.Id == nameOrId) && (release == null || p.Release == release)).ToList();
         if (matches.Count == 0)
             throw new KpkException($"no installed live patch {nameOrId}; " +
                                    (all.Count == 0 ? "none is installed" : "installed: " + string.Join(", ", all.Select(p => $"{p.Name} ({p.Release})"))));

@@ -38,7 +38,7 @@ public sealed class PatchApplier(RuntimeContext context)
         context.Reporter.Stage($"waiting for the transition of {name}");
         var waiter = context.Waiter();
         TransitionResult result;
-        try { result = waiter.Wait(name, patching: true, wait, context.Cancel); }
+        try { result = waiter.WaitSignalling(name, patching: true, wait, context.Cancel); }
         catch (OperationCanceledException)
         {
             // Reversing a transition half-way is itself a transition; leave that choice to the user.
@@ -51,7 +51,7 @@ public sealed class PatchApplier(RuntimeContext context)
             string blockers = TransitionWaiter.Describe(result.Blocking);
             if (!force)
                 throw new KpkException(
-                    $"{name}: the transition did not finish in {wait.TotalSeconds:0.#}s; {blockers}. " +
+                    $"{name}: the transition did not finish in {wait.TotalSeconds:0.#}s{AfterSignal(result, wait)}; {blockers}. " +
                     $"The patch stays loaded and the kernel keeps trying; 'kpk undo {name}' reverses it, 'kpk apply --force' forces it.");
             context.Reporter.Warning($"{name}: forcing the transition ({blockers}). Those tasks may still run the old functions, and the module can no longer be unloaded; plan a reboot.");
             context.Sysfs.Force(name);
@@ -76,6 +76,10 @@ public sealed class PatchApplier(RuntimeContext context)
             context.Reporter.Warning($"{module.Path}: the running kernel refuses unsupported modules ({ModuleSupport.KernelSettingFile} is {setting}) " +
                                      $"and {module.Name} has no supported: yes or external tag; build it with kpk create --supported yes|external");
     }
+
+    /// <summary>", nor in 60s more after signalling the tasks" when they were signalled.</summary>
+    internal static string AfterSignal(TransitionResult result, TimeSpan wait) =>
+        result.Signalled ? $", nor in {wait.TotalSeconds:0.#}s more after signalling the tasks" : "";
 
     /// <summary>The module must be for the running release, and the tarball for the running vmlinux when its build id can be read.</summary>
     private string CheckKernel(PatchPackage package)
@@ -128,14 +132,14 @@ public sealed class PatchRemover(RuntimeContext context)
             }
             context.Reporter.Stage($"waiting for the transition of {name}");
             TransitionResult result;
-            try { result = context.Waiter().Wait(name, patching: false, wait, context.Cancel); }
+            try { result = context.Waiter().WaitSignalling(name, patching: false, wait, context.Cancel); }
             catch (OperationCanceledException)
             {
                 context.Reporter.Warning($"{name} is disabled and stays loaded; 'kpk undo {name}' again unloads it");
                 throw;
             }
             if (!result.Finished)
-                throw new KpkException($"{name}: disabled, but the transition did not finish in {wait.TotalSeconds:0.#}s; {TransitionWaiter.Describe(result.Blocking)}. " +
+                throw new KpkException($"{name}: disabled, but the transition did not finish in {wait.TotalSeconds:0.#}s{PatchApplier.AfterSignal(result, wait)}; {TransitionWaiter.Describe(result.Blocking)}. " +
                                        $"The module stays loaded; run 'kpk undo {name}' again later to unload it.");
             elapsed = result.Elapsed;
             // The kernel frees a disabled patch from a work item, dropping its hold on the module only

@@ -66,13 +66,16 @@ public sealed class TaskInspector(SystemRoot root)
     }
 }
 
-/// <summary>How a wait for a transition ended.</summary>
-public sealed record TransitionResult(bool Finished, TimeSpan Elapsed, IReadOnlyList<BlockingTask> Blocking);
+/// <summary>How a wait for a transition ended; <c>Signalled</c> when the blocking tasks were signalled on the way.</summary>
+public sealed record TransitionResult(bool Finished, TimeSpan Elapsed, IReadOnlyList<BlockingTask> Blocking)
+{
+    public bool Signalled { get; init; }
+}
 
 /// <summary>
 /// Waits for a patch's transition to finish, naming the tasks that hold it while it does not.
 /// The kernel itself retries every few seconds and sends blocked tasks a fake signal every 15 s;
-/// we only watch.
+/// <see cref="WaitSignalling"/> also asks for that signal at once, as kpatch does.
 /// </summary>
 public sealed class TransitionWaiter(LivepatchSysfs sysfs, TaskInspector tasks, IReporter reporter)
 {
@@ -104,6 +107,21 @@ public sealed class TransitionWaiter(LivepatchSysfs sysfs, TaskInspector tasks, 
             }
             Clock.Sleep(PollInterval);
         }
+    }
+
+    /// <summary>
+    /// Waits; when the transition has not finished in <paramref name="timeout"/>, writes 1 to the patch's
+    /// <c>signal</c> attribute (Linux 5.0+: a fake signal to every task still on the old state, which
+    /// wakes those sleeping interruptibly in the kernel) and waits as long again. kpatch's utility does
+    /// this before giving up; kpk does it before offering --force.
+    /// </summary>
+    public TransitionResult WaitSignalling(string patch, bool patching, TimeSpan timeout, CancellationToken cancel)
+    {
+        var first = Wait(patch, patching, timeout, cancel);
+        if (first.Finished || !sysfs.Signal(patch)) return first;
+        reporter.Info($"{patch}: the transition has stalled ({Describe(first.Blocking)}); signalled those tasks, waiting {timeout.TotalSeconds:0.#}s more");
+        var second = Wait(patch, patching, timeout, cancel);
+        return second with { Elapsed = first.Elapsed + second.Elapsed, Signalled = true };
     }
 
     /// <summary>"3 tasks have not switched: 12 (bash) in do_wait+0x1a/0x2b0, ..." (at most 10 named).</summary>

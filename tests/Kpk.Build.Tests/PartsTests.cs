@@ -28,11 +28,16 @@ public class ModuleNamesTests
     }
 
     [Theory]
-    [InlineData("bad-name", "'-'")]
+    [InlineData("bad.name", "'.'")]
     [InlineData("", "empty")]
     [InlineData("a b", "' '")]
+    [InlineData("-lead", "start with '-'")]
     public void Invalid_names_given_with_n_are_refused(string name, string why) =>
         Assert.Contains(why, Assert.Throws<KpkException>(() => ModuleNames.Validate(name)).Message);
+
+    [Fact]
+    public void Dashes_are_allowed_as_kbuild_allows_them_in_module_files() =>
+        Assert.Equal("livepatch-fix-cmdline", ModuleNames.Validate("livepatch-fix-cmdline")); // kpatch-build's naming
 
     [Fact]
     public void Names_of_56_characters_are_refused() =>
@@ -132,6 +137,14 @@ public class CreateRequestBuilderTests
         var given = CreateRequestBuilder.Build(Args() with { Cc = "distcc gcc", Jobs = 3 }, env).Request;
         Assert.Equal(("distcc gcc", 3), (given.Cc, given.Jobs));
         Assert.Contains("at least 1", Assert.Throws<KpkException>(() => CreateRequestBuilder.Build(Args() with { Jobs = 0 }, env)).Message);
+    }
+
+    [Fact]
+    public void The_git_pre_ref_defaults_to_kpks_and_must_be_a_ref()
+    {
+        Assert.Equal("refs/kpk/pre", CreateRequestBuilder.Build(Args(), NoEnv).Request.GitPreRef);
+        Assert.Equal("refs/ksplice/pre", CreateRequestBuilder.Build(Args() with { GitPreRef = "refs/ksplice/pre" }, NoEnv).Request.GitPreRef);
+        Assert.Contains("under refs/", Assert.Throws<KpkException>(() => CreateRequestBuilder.Build(Args() with { GitPreRef = "HEAD" }, NoEnv)).Message);
     }
 
     [Fact]

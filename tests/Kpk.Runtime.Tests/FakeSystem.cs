@@ -119,7 +119,8 @@ public sealed class FakeClock(FakeKernel kernel) : WaitClock
 /// (patch dir with enabled/transition/force, object dirs with patched, "func,sympos" dirs) and, for
 /// a replace patch, frees the others' directories. <see cref="Tick"/> is the "kernel thread" reacting to
 /// sysfs writes: enabled=0 ends in the patch being freed (its directory removed), force=1 ends a
-/// transition. The virtual clock calls it at every poll; only a background kernel runs it from a timer.
+/// transition, signal=1 is counted (and ends a held transition with <see cref="SignalReleases"/>).
+/// The virtual clock calls it at every poll; only a background kernel runs it from a timer.
 /// Unload refuses, as the kernel does, while the patch is enabled or after it was forced.
 /// </summary>
 public sealed class FakeKernel : IModuleLoader, IDisposable
@@ -139,6 +140,10 @@ public sealed class FakeKernel : IModuleLoader, IDisposable
     public bool HoldTransitions { get; set; }
     /// <summary>When set, a disabled patch stays in transition (tasks still run the new code).</summary>
     public bool HoldDisable { get; set; }
+    /// <summary>When set, writing 1 to a patch's signal attribute lets its held transition finish (the tasks woke up).</summary>
+    public bool SignalReleases { get; set; }
+    /// <summary>How many times 1 was written to a signal attribute.</summary>
+    public int Signals { get; private set; }
     /// <summary>When set, insmod fails with this message.</summary>
     public string? LoadError { get; set; }
     /// <summary>When set, the module loads but registers no live patch (e.g. not a livepatch module).</summary>
@@ -167,6 +172,7 @@ public sealed class FakeKernel : IModuleLoader, IDisposable
             WriteAttribute(Path.Combine(dir, "enabled"), "1\n");
             WriteAttribute(Path.Combine(dir, "transition"), HoldTransitions ? "1\n" : "0\n");
             WriteAttribute(Path.Combine(dir, "force"), "");
+            WriteAttribute(Path.Combine(dir, "signal"), "");
             foreach (var obj in module.Objects)
             {
                 string objDir = Path.Combine(dir, obj.Name);
@@ -208,6 +214,13 @@ public sealed class FakeKernel : IModuleLoader, IDisposable
                         _forced.Add(name);
                         WriteAttribute(Path.Combine(dir, "force"), "");
                         WriteAttribute(Path.Combine(dir, "transition"), "0\n");
+                    }
+                    string signal = Path.Combine(dir, "signal");
+                    if (File.Exists(signal) && File.ReadAllText(signal).Trim() == "1")
+                    {
+                        Signals++;
+                        WriteAttribute(signal, "");
+                        if (SignalReleases) WriteAttribute(Path.Combine(dir, "transition"), "0\n");
                     }
                     if (File.ReadAllText(Path.Combine(dir, "enabled")).Trim() == "0")
                     {

@@ -168,7 +168,7 @@ public static class RuntimeCommands
         seconds >= 0 ? TimeSpan.FromSeconds(seconds) : throw new KpkException($"--wait {seconds}: must not be negative");
 
     /// <summary>The kpk executable for the boot unit: the apphost beside kpk.dll, else the process itself.</summary>
-    private static string ThisKpk()
+    public static string ThisKpk()
     {
         string apphost = Path.Combine(AppContext.BaseDirectory, "kpk");
         if (File.Exists(apphost)) return apphost;
