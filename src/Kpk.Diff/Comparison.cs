@@ -1,4 +1,3 @@
-using Iced.Intel;
 using Kpk.Elf;
 
 namespace Kpk.Diff;
@@ -144,7 +143,7 @@ internal sealed class Comparison(Obj orig, Obj patched, List<string> fatal)
             return;
         }
         // Rebuilt for the patch whatever they hold.
-        if (sec.Name is "__mcount_loc" or ".rela__mcount_loc" or "__patchable_function_entries" or ".rela__patchable_function_entries")
+        if (SpecialSectionTable.Find(sec.IsRela ? sec.Base!.Name : sec.Name) is { Grouping: EntryGrouping.Regenerated })
         {
             sec.Status = Status.Same;
             return;
@@ -189,35 +188,32 @@ internal sealed class Comparison(Obj orig, Obj patched, List<string> fatal)
 
     /// <summary>
     /// True when the code differs only in instructions that load a line number (an immediate
-    /// moved to %esi or %edx) ahead of a call to a WARN/might_sleep/printk-style helper.
+    /// moved to an argument register; see <see cref="Architecture.LoadsLineNumber"/>) ahead of a
+    /// call to a WARN/might_sleep/printk-style helper.
     /// </summary>
     private bool LineNumberChangeOnly(Sec sec)
     {
         if (sec.IsRela || !sec.IsText || sec.Size != sec.Twin!.Size || sec.Rela == null || sec.Rela.Status != Status.Same)
             return false;
-        var mine = patched.Instructions.For(sec, patched.File).Instructions;
-        var theirs = orig.Instructions.For(sec.Twin, orig.File).Instructions;
+        var mine = patched.Instructions.For(sec);
+        var theirs = orig.Instructions.For(sec.Twin);
         if (mine.Count != theirs.Count) return false;
         var newData = sec.Data;
         var oldData = sec.Twin.Data;
         bool lineOnly = false;
         for (int i = 0; i < mine.Count; i++)
         {
-            Instruction x = mine[i], y = theirs[i];
-            if (x.Length != y.Length || x.IP != y.IP) return false;
-            int at = (int)x.IP;
-            if (newData.Slice(at, x.Length).SequenceEqual(oldData.Slice(at, y.Length))) continue;
-            if (!LoadsLineNumber(x) || !LoadsLineNumber(y)) return false;
-            if (!CallsLineNumberConsumerAfter(sec.Rela, x.NextIP)) return false;
+            ulong start = mine.Start(i), end = mine.End(i);
+            if (start != theirs.Start(i) || end != theirs.End(i)) return false;
+            var x = newData[(int)start..(int)end];
+            var y = oldData[(int)start..(int)end];
+            if (x.SequenceEqual(y)) continue;
+            if (!patched.Arch.LoadsLineNumber(x) || !patched.Arch.LoadsLineNumber(y)) return false;
+            if (!CallsLineNumberConsumerAfter(sec.Rela, end)) return false;
             lineOnly = true;
         }
         return lineOnly;
     }
-
-    private static bool LoadsLineNumber(in Instruction insn) =>
-        insn.Code is Code.Mov_r32_imm32 or Code.Mov_r64_imm64 or Code.Mov_rm32_imm32
-        && insn.Op0Kind == OpKind.Register
-        && insn.Op0Register is Register.ESI or Register.EDX or Register.RSI or Register.RDX;
 
     private static bool CallsLineNumberConsumerAfter(Sec rela, ulong end)
     {

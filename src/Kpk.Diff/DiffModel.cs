@@ -62,8 +62,8 @@ internal sealed class Sym(ElfSymbol elf, string name)
     public readonly List<Sym> Children = new();
     /// <summary>Starts with an ftrace call (__fentry__), so the livepatch core can redirect it.</summary>
     public bool HasFentry;
-    /// <summary>Offset of the fentry call within the function, when known.</summary>
-    public ulong FentryOffset;
+    /// <summary>Offset of the ftrace site from the function's symbol, when known (before it on aarch64).</summary>
+    public long FentryOffset;
 
     public SymbolType Type => Elf.Type;
     public SymbolBinding Binding => Elf.Binding;
@@ -83,7 +83,14 @@ internal sealed class Rela(ulong offset, uint type, Sym? sym, long addend)
     public long Addend = addend;
     /// <summary>When the target is a string-literal section: the string referred to.</summary>
     public string? String;
-    public override string ToString() => $"{Offset:x} {X86_64Relocation.Name(Type)} {Sym?.Name}{Addend:+0;-0}";
+    /// <summary>
+    /// When the reference goes through a table of addresses (ppc64le's .toc): the table entry's
+    /// own relocation, which says what is meant; null when the entry is a constant (see <see cref="ViaConstant"/>).
+    /// </summary>
+    public Rela? Via;
+    /// <summary>When the reference goes through such a table to an entry without a relocation: the entry's value.</summary>
+    public ulong? ViaConstant;
+    public override string ToString() => $"{Offset:x} type {Type} {Sym?.Name}{Addend:+0;-0}";
 }
 
 /// <summary>One of the two objects being compared, indexed for the differ.</summary>
@@ -99,9 +106,12 @@ internal sealed class Obj
     private Dictionary<string, Sym>? _symByName;
     private InstructionMaps? _instructions;
 
-    public Obj(ElfObject elf)
+    public Architecture Arch { get; }
+
+    public Obj(ElfObject elf, Architecture arch)
     {
         Elf = elf;
+        Arch = arch;
         foreach (var s in elf.Sections)
         {
             var sec = new Sec(s);
@@ -145,18 +155,8 @@ internal sealed class Obj
         return _symByName.GetValueOrDefault(name);
     }
 
-    public InstructionMaps Instructions => _instructions ??= new InstructionMaps();
+    public InstructionMaps Instructions => _instructions ??= new InstructionMaps(Arch, File);
 
-    /// <summary>
-    /// Where a relocation really points within its symbol: for a PC-relative reference from code
-    /// the addend is biased by the distance from the relocated field to the end of the instruction.
-    /// </summary>
-    public long TargetOffset(Sec relaSec, Rela rela)
-    {
-        var text = relaSec.Base!;
-        if (!text.IsText || !(rela.Type is X86_64Relocation.Pc32 or X86_64Relocation.Plt32))
-            return rela.Addend;
-        ulong next = Instructions.For(text, File).NextInstructionAfter(rela.Offset);
-        return rela.Addend + (long)(next - rela.Offset);
-    }
+    /// <summary>Where a relocation really points within its symbol (see <see cref="Architecture.TargetOffset"/>).</summary>
+    public long TargetOffset(Sec relaSec, Rela rela) => Arch.TargetOffset(this, relaSec, rela);
 }

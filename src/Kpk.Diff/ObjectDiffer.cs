@@ -25,8 +25,9 @@ public static class ObjectDiffer
     {
         reporter ??= NullReporter.Instance;
         CheckHeaders(original, patchedObject);
-        var orig = new Obj(original);
-        var patched = new Obj(patchedObject);
+        var arch = Architecture.For(original.Machine, original.FileName ?? "<object>");
+        var orig = new Obj(original, arch);
+        var patched = new Obj(patchedObject, arch);
         var warnings = new List<string>();
         var fatal = new List<string>();
         try

@@ -7,11 +7,11 @@ namespace Kpk.Diff;
 /// Builds the patch object from what was included: sections and symbols copied from the patched
 /// object, functions made local with a global alias per replaced function, references that only
 /// the livepatch core can resolve turned into <c>.klp.sym.*</c> symbols, and a fresh
-/// __mcount_loc for the functions it carries.
+/// list of ftrace sites (__mcount_loc or __patchable_function_entries) for the functions it carries.
 /// </summary>
 internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<string> fatal)
 {
-    private readonly ElfObject _out = new() { FileName = options.PatchName + ".o" };
+    private readonly ElfObject _out = new(ElfType.Rel, patched.Elf.Machine) { FileName = options.PatchName + ".o", Flags = patched.Elf.Flags };
     private readonly Dictionary<Sec, ElfSection> _sections = new();
     private readonly Dictionary<Sym, ElfSymbol> _symbols = new();
     private readonly Dictionary<string, ElfSymbol> _klpSymbols = new(StringComparer.Ordinal);
@@ -39,7 +39,7 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
         CopySymbols();
         foreach (var fn in replaced) AddAlias(fn);
         CopyRelocations();
-        AddMcountLoc();
+        AddTraceSites();
         DropUnusedUndefinedSymbols();
         return _out;
     }
@@ -219,9 +219,8 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
         }
     }
 
-    private static bool IsSpecialSection(string name) => name is "__bug_table" or ".fixup" or "__ex_table" or "__jump_table"
-        or ".printk_index" or ".smp_locks" or ".parainstructions" or ".static_call_sites" or ".altinstructions"
-        or ".retpoline_sites" or ".return_sites" or ".call_sites" or ".orc_unwind_ip";
+    private static bool IsSpecialSection(string name) =>
+        SpecialSectionTable.Find(name) is { Grouping: not EntryGrouping.Regenerated };
 
     /// <summary>
     /// The symbol a relocation of the patch refers to. Defined in the patch: itself. Otherwise a
@@ -240,7 +239,7 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
         {
             // A pointer taken to a replaced function must keep meaning the original, which stays
             // valid after the patch module is gone.
-            if (rela.Type == X86_64Relocation.R32S && sym.IsFunc && sym.Parent == null && sym.Status == Status.Changed
+            if (patched.Arch.TakesFunctionAddress(rela) && sym.IsFunc && sym.Parent == null && sym.Status == Status.Changed
                 && rela.Addend == 0 && !sym.Name.Contains('.') && !special)
                 return Bind(sym, SymbolType.Func, relaSec);
             return copy;
@@ -291,17 +290,18 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
     }
 
     /// <summary>ftrace must know the new functions too, so later patches can replace them in turn.</summary>
-    private void AddMcountLoc()
+    private void AddTraceSites()
     {
         var functions = patched.Symbols.Where(s => s.Include && s.IsFunc && s.Status != Status.Same && s.HasFentry
                                                   && _symbols.TryGetValue(s, out var c) && c.Section != null).ToList();
         if (functions.Count == 0) return;
-        var loc = new ElfSection("__mcount_loc", SectionType.ProgBits, SectionFlags.Alloc)
+        string name = patched.Arch.TraceSiteSection;
+        var loc = new ElfSection(name, SectionType.ProgBits, SectionFlags.Alloc)
         {
             Alignment = 8,
             Data = new byte[functions.Count * 8],
         };
-        var rela = new ElfSection(".rela__mcount_loc", SectionType.Rela, SectionFlags.InfoLink)
+        var rela = new ElfSection(".rela" + name, SectionType.Rela, SectionFlags.InfoLink)
         {
             Alignment = 8,
             EntrySize = 24,
@@ -309,7 +309,7 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
             InfoSection = loc,
         };
         for (int i = 0; i < functions.Count; i++)
-            rela.Relocations!.Add(new ElfRelocation((ulong)i * 8, X86_64Relocation.R64, _symbols[functions[i]], (long)functions[i].FentryOffset));
+            rela.Relocations!.Add(new ElfRelocation((ulong)i * 8, patched.Arch.Pointer64, _symbols[functions[i]], functions[i].FentryOffset));
         int symtabAt = _out.Sections.IndexOf(_out.SymbolTable!);
         _out.Sections.Insert(symtabAt, loc);
         _out.Sections.Insert(symtabAt + 1, rela);

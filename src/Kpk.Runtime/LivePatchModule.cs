@@ -14,7 +14,7 @@ public sealed record LivePatchModule
     public required bool IsLivepatch { get; init; }
     public required bool? Replace { get; init; }
     public required IReadOnlyList<PatchedObject> Objects { get; init; }
-    /// <summary>False when the module is for a machine whose klp structures kpk cannot read (not x86-64).</summary>
+    /// <summary>False when the module is for a machine whose klp structures kpk cannot read (not x86-64, ppc64le or aarch64).</summary>
     public bool StructuresReadable { get; init; } = true;
 
     public static LivePatchModule Read(string path)

@@ -173,8 +173,8 @@ public class HookAndSizeTests
         var sizes = SpecialSizeProbe.Parse("\t.ascii \"->KPK bug $12\"\n#APP\n.ascii \"->KPK jump $16\"\n.ascii \"->KPK orc 6\"\n");
         Assert.Equal(new Dictionary<string, int> { ["bug"] = 12, ["jump"] = 16, ["orc"] = 6 }, sizes);
         var options = SpecialSizeProbe.ToOptions(sizes);
-        Assert.Equal((12, 16, 6), (options.Bug, options.Jump, options.Orc));
-        Assert.Equal(new SpecialSectionSizes().AltInstructions, options.AltInstructions); // not measured: default kept
+        Assert.Equal((12, 16, 6), (options.Of("bug"), options.Of("jump"), options.Of("orc")));
+        Assert.Null(options.Of("alt")); // not measured: the architecture's default applies
     }
 
     [Fact]
