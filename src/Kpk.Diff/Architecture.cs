@@ -36,7 +36,7 @@ internal enum ReferenceKind
 public abstract class Architecture
 {
     /// <summary>Every architecture kpk knows.</summary>
-    public static IReadOnlyList<Architecture> Known { get; } = [X86_64Architecture.Instance];
+    public static IReadOnlyList<Architecture> Known { get; } = [X86_64Architecture.Instance, Ppc64leArchitecture.Instance, Aarch64Architecture.Instance];
 
     /// <summary>The architecture of an object of machine <paramref name="machine"/>; the one place an unknown one is refused.</summary>
     public static Architecture For(ushort machine, string file) =>

@@ -169,9 +169,14 @@ internal sealed class Comparison(Obj orig, Obj patched, List<string> fatal)
     public static bool IsUbsanData(string name) =>
         name.StartsWith(".data..Lubsan", StringComparison.Ordinal) || name.StartsWith(".data.rel.local..Lubsan", StringComparison.Ordinal);
 
-    public static bool RelaEqual(Rela a, Rela b)
+    public static bool RelaEqual(Rela a, Rela b) => a.Type == b.Type && a.Offset == b.Offset && SameTarget(a, b);
+
+    /// <summary>Whether two references mean the same thing: the same symbol (numbers aside), place in it, or string.</summary>
+    private static bool SameTarget(Rela a, Rela b)
     {
-        if (a.Type != b.Type || a.Offset != b.Offset) return false;
+        // Through a table of addresses (ppc64le's .toc): what the table entries mean, not their positions.
+        if (a.Via != null || b.Via != null) return a.Via != null && b.Via != null && SameTarget(a.Via, b.Via);
+        if (a.ViaConstant != null || b.ViaConstant != null) return a.ViaConstant == b.ViaConstant;
         if (a.Sym == null || b.Sym == null) return a.Sym == b.Sym && a.Addend == b.Addend;
         // .altinstr_aux holds code inert in modules; where exactly a reference points in it is irrelevant.
         if (a.Sym.Name == ".altinstr_aux" && b.Sym.Name == ".altinstr_aux") return true;
@@ -219,7 +224,8 @@ internal sealed class Comparison(Obj orig, Obj patched, List<string> fatal)
     {
         foreach (var r in rela.Relas.Where(r => r.Offset >= end).OrderBy(r => r.Offset))
         {
-            if (r.String != null || r.Sym == null) continue;
+            // Arguments: strings, and loads through the TOC (ppc64le) of the format and file name.
+            if (r.String != null || r.Sym == null || r.Via != null || r.ViaConstant != null) continue;
             string name = r.Sym.Name;
             if (name.StartsWith("__warned.", StringComparison.Ordinal) || name.StartsWith("__already_done.", StringComparison.Ordinal)
                 || name.StartsWith("__func__.", StringComparison.Ordinal)) continue;

@@ -45,6 +45,8 @@ internal sealed class Correlation(Obj orig, Obj patched, List<string> warnings)
             if (Analysis.IsSpecialStatic(o)) continue;
             // .LCn labels point at strings (mostly for the bug table); their numbers mean nothing.
             if (o.Type == SymbolType.NoType && o.Name.StartsWith(".LC", StringComparison.Ordinal)) continue;
+            // Mapping symbols share a few names across every section: they say nothing about twins.
+            if (orig.Arch.IsMappingSymbol(o)) continue;
             if (!candidates.TryGetValue(Mangling.Key(o.Name), out var list)) continue;
             foreach (var p in list)
             {

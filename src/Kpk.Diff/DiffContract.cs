@@ -98,7 +98,10 @@ public sealed record DiffOptions
 public sealed record DiffResult
 {
     public required DiffOutcome Outcome { get; init; }
-    /// <summary>Existing functions the patch replaces, named as in the object (e.g. <c>copy_process.part.8</c>).</summary>
+    /// <summary>
+    /// Existing functions the patch replaces, named as in the object (e.g. <c>copy_process.part.8</c>);
+    /// for <see cref="DiffOutcome.Unsupported"/>, the functions found changed before the refusal.
+    /// </summary>
     public IReadOnlyList<string> Replaced { get; init; } = [];
     /// <summary>Functions that exist only in the patched object and are carried in the patch.</summary>
     public IReadOnlyList<string> New { get; init; } = [];
