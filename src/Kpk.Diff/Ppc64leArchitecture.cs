@@ -73,10 +73,7 @@ internal sealed class Ppc64leArchitecture : Architecture
 
     /// <summary>The 8-byte .TOC. offset the global entry reads precedes a function that has a local entry point.</summary>
     internal override bool IsEntryOffset(Obj obj, Sym function) =>
-        function.Value == 0 || (function.Value == 8 && LocalEntryOffset(function.Elf.Other) != 0);
-
-    /// <summary>The distance from global to local entry point that st_other encodes (ELFv2 psABI).</summary>
-    public static int LocalEntryOffset(byte other) => ((1 << ((other >> 5) & 7)) >> 2) << 2;
+        function.Value == 0 || (function.Value == 8 && Ppc64Abi.LocalEntryOffset(function.Elf.Other) != 0);
 
     internal override IReadOnlyList<string> StandardSections => [".toc"];
 
@@ -118,7 +115,7 @@ internal sealed class Ppc64leArchitecture : Architecture
         foreach (var r in function.Sec.Rela.Relas)
         {
             if (r.Type != Ppc64Relocation.Rel24 || r.Sym == null || r.Offset + 4 > (ulong)code.Length) continue;
-            if (r.Sym.Sec is { Include: true } && r.Sym.Sec.Status != Status.Same) continue; // carried: same TOC
+            if (r.Sym.Sec is { Include: true } && r.Sym.Status != Status.Same) continue; // carried: same TOC
             if (r.Sym.Sec == function.Sec) continue;
             uint insn = BinaryPrimitives.ReadUInt32LittleEndian(code[(int)r.Offset..]);
             bool link = (insn & 1) != 0;

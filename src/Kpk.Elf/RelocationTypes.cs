@@ -20,6 +20,13 @@ public static class Ppc64Relocation
     };
 }
 
+/// <summary>ELFv2 (ppc64le) symbol facts.</summary>
+public static class Ppc64Abi
+{
+    /// <summary>The distance from a function's global to its local entry point, as st_other encodes it.</summary>
+    public static int LocalEntryOffset(byte other) => ((1 << ((other >> 5) & 7)) >> 2) << 2;
+}
+
 /// <summary>AArch64 relocation types (AAELF64) that kernel objects use, named as readelf prints them.</summary>
 public static class Aarch64Relocation
 {
