@@ -36,7 +36,7 @@ public static class Aarch64Relocation
         AdrPrelPgHi21 = 275, AdrPrelPgHi21Nc = 276, AddAbsLo12Nc = 277, Ldst8AbsLo12Nc = 278, TstBr14 = 279,
         CondBr19 = 280, Jump26 = 282, Call26 = 283, Ldst16AbsLo12Nc = 284, Ldst32AbsLo12Nc = 285, Ldst64AbsLo12Nc = 286,
         MovwPrelG0 = 287, MovwPrelG0Nc = 288, MovwPrelG1 = 289, MovwPrelG1Nc = 290, MovwPrelG2 = 291, MovwPrelG2Nc = 292,
-        MovwPrelG3 = 293, Ldst128AbsLo12Nc = 299;
+        MovwPrelG3 = 293, Ldst128AbsLo12Nc = 299, AdrGotPage = 311, Ld64GotLo12Nc = 312;
 
     internal static readonly Dictionary<uint, string> Names = new()
     {
@@ -53,7 +53,8 @@ public static class Aarch64Relocation
         [Ldst64AbsLo12Nc] = "R_AARCH64_LDST64_ABS_LO12_NC", [MovwPrelG0] = "R_AARCH64_MOVW_PREL_G0",
         [MovwPrelG0Nc] = "R_AARCH64_MOVW_PREL_G0_NC", [MovwPrelG1] = "R_AARCH64_MOVW_PREL_G1", [MovwPrelG1Nc] = "R_AARCH64_MOVW_PREL_G1_NC",
         [MovwPrelG2] = "R_AARCH64_MOVW_PREL_G2", [MovwPrelG2Nc] = "R_AARCH64_MOVW_PREL_G2_NC", [MovwPrelG3] = "R_AARCH64_MOVW_PREL_G3",
-        [Ldst128AbsLo12Nc] = "R_AARCH64_LDST128_ABS_LO12_NC",
+        [Ldst128AbsLo12Nc] = "R_AARCH64_LDST128_ABS_LO12_NC", [AdrGotPage] = "R_AARCH64_ADR_GOT_PAGE",
+        [Ld64GotLo12Nc] = "R_AARCH64_LD64_GOT_LO12_NC",
     };
 }
 

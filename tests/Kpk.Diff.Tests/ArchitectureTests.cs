@@ -34,7 +34,7 @@ public class ArchitectureTests : IDisposable
         {
             string path = Path.Combine(_dir.Path, arch, "patch.o");
             ElfWriter.Write(result.Output, path, new ElfWriteOptions { CompactStringTables = true });
-            Tools.AssertToolsAccept(path, Tools.CrossPrefix(arch));
+            Tools.AssertToolsAccept(path, CrossTools.Prefix(arch));
             written = ElfObject.Read(path);
             var a = Architecture.For(written.Machine, path);
             Assert.Equal(arch, a.Name);

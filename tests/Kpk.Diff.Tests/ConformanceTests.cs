@@ -82,7 +82,7 @@ public class ConformanceTests
         using var tmp = TestPaths.TempDir("kpk-conf");
         string output = tmp["out.o"];
         ElfWriter.Write(result.Output!, output, new ElfWriteOptions { CompactStringTables = true });
-        Tools.AssertToolsAccept(output, Tools.CrossPrefix(c.Arch));
+        Tools.AssertToolsAccept(output, CrossTools.Prefix(c.Arch));
         using var written = ElfObject.Read(output);
         // Every relocation is one the kernel's module loader (or the livepatch core, through it) applies.
         var arch = Architecture.For(written.Machine, output);

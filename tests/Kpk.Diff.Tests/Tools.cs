@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Kpk.Tests;
 
 namespace Kpk.Diff.Tests;
 
@@ -38,7 +39,7 @@ public static class Tools
     /// <summary>Compiles C source for <paramref name="arch"/> with its cross compiler (which must be installed: no skipping).</summary>
     public static string CompileFor(string arch, string dir, string name, string source, string variant)
     {
-        string gcc = CrossTool(CrossPrefix(arch), "gcc");
+        string gcc = CrossTools.ToolFor(arch, "gcc");
         string sub = Path.Combine(dir, arch, variant);
         Directory.CreateDirectory(sub);
         File.WriteAllText(Path.Combine(sub, name + ".c"), source);
@@ -61,32 +62,12 @@ public static class Tools
     }
 
     /// <summary>readelf -a on the file must succeed with nothing on stderr; ld -r must accept it silently.</summary>
-    /// <summary>The binutils prefix for objects of an architecture (Debian's cross binutils for the others than x86_64).</summary>
-    public static string CrossPrefix(string arch) => arch switch
-    {
-        "x86_64" => "",
-        "ppc64le" => "powerpc64le-linux-gnu-",
-        "aarch64" => "aarch64-linux-gnu-",
-        _ => throw new ArgumentException($"no cross tools known for {arch}"),
-    };
-
-    /// <summary>A cross tool the tests need; fails (never skips) naming the Debian package when it is missing.</summary>
-    public static string CrossTool(string prefix, string tool)
-    {
-        string name = prefix + tool;
-        if (prefix.Length > 0 && !File.Exists("/usr/bin/" + name))
-            throw new Xunit.Sdk.XunitException($"{name} is missing: install {CrossPackage(prefix)} (scripts/install-deps does)");
-        return name;
-    }
-
-    private static string CrossPackage(string prefix) => "gcc-" + prefix.TrimEnd('-');
-
     public static void AssertToolsAccept(string obj, string prefix = "")
     {
         var (re, _, reErr) = Run("readelf", $"-aW {obj}");
         if (re != 0 || reErr.Length != 0) throw new Xunit.Sdk.XunitException($"readelf complains about {obj}: {reErr}");
         string linked = obj + ".ld.o";
-        var (le, lo, leErr) = Run(CrossTool(prefix, "ld"), $"-r -o {linked} {obj}");
+        var (le, lo, leErr) = Run(CrossTools.Tool(prefix, "ld"), $"-r -o {linked} {obj}");
         if (le != 0 || leErr.Length != 0 || lo.Length != 0) throw new Xunit.Sdk.XunitException($"ld -r complains about {obj}: {leErr}{lo}");
     }
 }
