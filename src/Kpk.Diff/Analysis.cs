@@ -34,13 +34,24 @@ internal static class Analysis
     /// </summary>
     private static void BundleSymbols(Obj obj)
     {
+        // ld -r merges same-named sections: a static function several files define (an
+        // out-of-line copy of a header inline) is then several symbols in one .text.NAME. Such a
+        // section belongs to none of them.
+        var owners = new Dictionary<Sec, List<Sym>>();
         foreach (var sym in obj.Symbols)
         {
             if (sym.Sec == null || !IsBundleable(sym)) continue;
+            if (!owners.TryGetValue(sym.Sec, out var list)) owners[sym.Sec] = list = new List<Sym>(1);
+            list.Add(sym);
+        }
+        foreach (var (sec, candidates) in owners)
+        {
+            if (candidates.Count > 1) continue;
+            var sym = candidates[0];
             // What may precede a function in its section (ftrace padding, a TOC pointer) is the architecture's.
             if (sym.Value != 0 && !(sym.IsFunc && obj.Arch.IsEntryOffset(obj, sym)))
-                throw new KpkException($"{obj.File}: symbol {sym.Name} is at offset {sym.Value} of its own section {sym.Sec.Name}, expected 0");
-            sym.Sec.Sym = sym;
+                throw new KpkException($"{obj.File}: symbol {sym.Name} is at offset {sym.Value} of its own section {sec.Name}, expected 0");
+            sec.Sym = sym;
         }
     }
 
@@ -75,14 +86,14 @@ internal static class Analysis
             int cold = sym.Name.IndexOf(".cold", StringComparison.Ordinal);
             if (cold > 0)
             {
-                sym.Parent = obj.FindSymbol(sym.Name[..cold])
+                sym.Parent = obj.FindSymbol(sym.Name[..cold], sym)
                     ?? throw new KpkException($"{obj.File}: cannot find the function {sym.Name[..cold]} that {sym.Name} was split from");
             }
             else
             {
                 int part = sym.Name.IndexOf(".part.", StringComparison.Ordinal);
                 if (part <= 0) continue;
-                sym.Parent = obj.FindSymbol(sym.Name[..part]);
+                sym.Parent = obj.FindSymbol(sym.Name[..part], sym);
             }
             if (sym.Parent == sym) sym.Parent = null;
             sym.Parent?.Children.Add(sym);

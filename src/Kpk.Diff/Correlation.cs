@@ -52,6 +52,8 @@ internal sealed class Correlation(Obj orig, Obj patched, List<string> warnings)
             {
                 if (p.Twin != null || p.Type != o.Type) continue;
                 if (o.Sec is { Elf.Type: SectionType.Group } && o.Sec.Twin != p.Sec) continue;
+                // A local pairs with the same-named local of the same compilation unit (ld -r objects hold several).
+                if (o.File != null && p.File != null && o.File.Name != p.File.Name) continue;
                 PairSymbol(o, p);
                 break;
             }

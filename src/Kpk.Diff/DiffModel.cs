@@ -62,6 +62,11 @@ internal sealed class Sym(ElfSymbol elf, string name)
     public readonly List<Sym> Children = new();
     /// <summary>Starts with an ftrace call (__fentry__), so the livepatch core can redirect it.</summary>
     public bool HasFentry;
+    /// <summary>
+    /// For a local: the STT_FILE symbol of the file block it sits in (an object made by ld -r has
+    /// one block per compilation unit). Null for globals and in objects without file symbols.
+    /// </summary>
+    public Sym? File;
     /// <summary>Offset of the ftrace site from the function's symbol, when known (before it on aarch64).</summary>
     public long FentryOffset;
 
@@ -103,7 +108,7 @@ internal sealed class Obj
     public Dictionary<ElfSection, Sec> SecOf { get; } = new();
     public Dictionary<ElfSymbol, Sym> SymOf { get; } = new();
     private readonly Dictionary<string, Sec> _byName = new(StringComparer.Ordinal);
-    private Dictionary<string, Sym>? _symByName;
+    private Dictionary<string, List<Sym>>? _symByName;
     private InstructionMaps? _instructions;
 
     public Architecture Arch { get; }
@@ -119,9 +124,12 @@ internal sealed class Obj
             SecOf[s] = sec;
             _byName.TryAdd(s.Name, sec);
         }
+        Sym? file = null;
         foreach (var y in elf.Symbols)
         {
             var sym = new Sym(y, y.Name);
+            if (y.Type == SymbolType.File) file = sym;
+            else if (y.Binding == SymbolBinding.Local) sym.File = file;
             if (y.Section != null) sym.Sec = SecOf[y.Section];
             if (y.Type == SymbolType.Section && sym.Sec != null)
             {
@@ -145,12 +153,29 @@ internal sealed class Obj
 
     public Sec? FindSection(string name) => _byName.GetValueOrDefault(name);
 
-    public Sym? FindSymbol(string name)
+    public Sym? FindSymbol(string name) => SymbolsNamed(name)?[0];
+
+    /// <summary>
+    /// The symbol of that name that belongs with <paramref name="near"/>: in its file block when
+    /// several compilation units define the name (ld -r), else the first.
+    /// </summary>
+    public Sym? FindSymbol(string name, Sym near)
+    {
+        var all = SymbolsNamed(name);
+        if (all == null) return null;
+        return all.Count == 1 || near.File == null ? all[0] : all.Find(s => s.File == near.File) ?? all.Find(s => !s.IsLocal) ?? all[0];
+    }
+
+    private List<Sym>? SymbolsNamed(string name)
     {
         if (_symByName == null)
         {
-            _symByName = new Dictionary<string, Sym>(StringComparer.Ordinal);
-            foreach (var s in Symbols) _symByName.TryAdd(s.Name, s);
+            _symByName = new Dictionary<string, List<Sym>>(StringComparer.Ordinal);
+            foreach (var s in Symbols)
+            {
+                if (!_symByName.TryGetValue(s.Name, out var list)) _symByName[s.Name] = list = new List<Sym>(1);
+                list.Add(s);
+            }
         }
         return _symByName.GetValueOrDefault(name);
     }

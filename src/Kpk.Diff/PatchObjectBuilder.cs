@@ -17,8 +17,7 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
     private readonly Dictionary<string, ElfSymbol> _klpSymbols = new(StringComparer.Ordinal);
     private readonly List<LivepatchBinding> _bindings = new();
     private readonly List<ReplacedFunction> _functions = new();
-    private ParentSymbolTable.FileBlock? _block;
-    private bool _blockLooked;
+    private readonly Dictionary<Sym, ParentSymbolTable.FileBlock> _blocks = new();
 
     public IReadOnlyList<LivepatchBinding> Bindings => _bindings;
     public IReadOnlyList<ReplacedFunction> Functions => _functions;
@@ -166,28 +165,46 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
             found = options.Parent.HasGlobal(name) || sym.Status != Status.New;
             return 0;
         }
-        var block = FileBlock();
+        var block = sym.File != null ? FileBlock(sym.File) : null;
         ulong? pos = block != null ? options.Parent.LocalSympos(block, name) : options.Parent.AnyLocalSympos(name);
         found = pos != null;
         return pos ?? 0;
     }
 
-    private ParentSymbolTable.FileBlock? FileBlock()
+    /// <summary>
+    /// The parent's file block of one compilation unit of the object: the one whose locals
+    /// include that unit's (an object made by ld -r has several units, each its own block).
+    /// </summary>
+    private ParentSymbolTable.FileBlock FileBlock(Sym file)
     {
-        if (_blockLooked) return _block;
-        _blockLooked = true;
-        var file = patched.Symbols.FirstOrDefault(s => s.Type == SymbolType.File);
-        if (file == null) return null;
+        if (_blocks.TryGetValue(file, out var known)) return known;
         // Symbols of sections the linker throws away (.discard.addressable's __UNIQUE_ID_s) are in
         // the object but never in the parent's symbol table: they cannot identify the file block.
-        var locals = (patched.Symbols.Where(s => s.IsLocal && s.Twin != null && s.Sec != null
+        var locals = FileLocals(file).Where(s => s.Twin != null && s.Sec != null
                 && s.Type is SymbolType.Func or SymbolType.Object && !Analysis.IsSpecialStatic(s)
                 && !s.Sec.Name.StartsWith(".discard", StringComparison.Ordinal))
-            .Select(s => s.Twin!.Name)).ToList();
+            .Select(s => s.Twin!.Name).ToList();
         string fileName = file.Twin?.Name ?? file.Name;
-        _block = options.Parent.FindBlock(fileName, locals)
+        var block = options.Parent.FindBlock(fileName, locals)
             ?? throw new KpkException($"{options.Parent.Source}: no symbols of {fileName} match the original object's locals; is it the right {options.ParentName}?");
-        return _block;
+        _blocks[file] = block;
+        return block;
+    }
+
+    private Dictionary<Sym, List<Sym>>? _localsByFile;
+
+    private List<Sym> FileLocals(Sym file)
+    {
+        if (_localsByFile == null)
+        {
+            _localsByFile = new Dictionary<Sym, List<Sym>>();
+            foreach (var s in patched.Symbols.Where(s => s.File != null))
+            {
+                if (!_localsByFile.TryGetValue(s.File!, out var list)) _localsByFile[s.File!] = list = new List<Sym>();
+                list.Add(s);
+            }
+        }
+        return _localsByFile.GetValueOrDefault(file) ?? [];
     }
 
     private void CopyRelocations()

@@ -96,7 +96,7 @@ internal sealed class X86_64Architecture : Architecture
     // With call padding (CONFIG_CALL_PADDING) a function starts after 16 bytes of nops that
     // belong to its __pfx_ symbol, in the same section.
     internal override bool IsEntryOffset(Obj obj, Sym function) =>
-        function.Value == 0 || (function.IsFunc && function.Value == 16 && obj.FindSymbol("__pfx_" + function.Name)?.Sec == function.Sec);
+        function.Value == 0 || (function.IsFunc && function.Value == 16 && obj.FindSymbol("__pfx_" + function.Name, function)?.Sec == function.Sec);
 
     // mov $func, %reg: code takes the function's address.
     internal override bool TakesFunctionAddress(Rela rela) => rela.Type == X86_64Relocation.R32S;
