@@ -226,6 +226,19 @@ internal static class Analysis
         return sec is "__verbose" or "__dyndbg";
     }
 
+    /// <summary>
+    /// clang's anonymous constants (<c>.data..L__unnamed_N</c>, <c>.rodata..L__unnamed_N</c>: UBSAN
+    /// descriptors and the type descriptors they point to): their numbers follow emission order
+    /// and are not stable between builds, so they are never paired by name; they are compared by
+    /// content where referenced, and a patched function carries fresh copies.
+    /// </summary>
+    public static bool IsAnonymousConstant(Sec? sec)
+    {
+        if (sec == null) return false;
+        string name = sec.IsRela && sec.Base != null ? sec.Base.Name : sec.Name;
+        return name.Contains("..L__unnamed_", StringComparison.Ordinal);
+    }
+
     /// <summary>An ordinary function-level static variable, named <c>var.N</c> by the compiler.</summary>
     public static bool IsNormalStaticLocal(Sym sym) =>
         sym.Type == SymbolType.Object && sym.Binding == SymbolBinding.Local

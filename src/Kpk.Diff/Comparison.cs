@@ -172,17 +172,32 @@ internal sealed class Comparison(Obj orig, Obj patched, List<string> fatal)
     public static bool RelaEqual(Rela a, Rela b) => a.Type == b.Type && a.Offset == b.Offset && SameTarget(a, b);
 
     /// <summary>Whether two references mean the same thing: the same symbol (numbers aside), place in it, or string.</summary>
-    private static bool SameTarget(Rela a, Rela b)
+    private static bool SameTarget(Rela a, Rela b, int depth = 0)
     {
         // Through a table of addresses (ppc64le's .toc): what the table entries mean, not their positions.
-        if (a.Via != null || b.Via != null) return a.Via != null && b.Via != null && SameTarget(a.Via, b.Via);
+        if (a.Via != null || b.Via != null) return a.Via != null && b.Via != null && SameTarget(a.Via, b.Via, depth);
         if (a.ViaConstant != null || b.ViaConstant != null) return a.ViaConstant == b.ViaConstant;
         if (a.Sym == null || b.Sym == null) return a.Sym == b.Sym && a.Addend == b.Addend;
+        if (Analysis.IsAnonymousConstant(a.Sym.Sec) || Analysis.IsAnonymousConstant(b.Sym.Sec))
+            return a.Addend == b.Addend && a.Sym.Value == b.Sym.Value && SameContent(a.Sym.Sec!, b.Sym.Sec, depth);
         // .altinstr_aux holds code inert in modules; where exactly a reference points in it is irrelevant.
         if (a.Sym.Name == ".altinstr_aux" && b.Sym.Name == ".altinstr_aux") return true;
         if (a.String != null) return b.String != null && a.String == b.String;
         if (a.Addend != b.Addend) return false;
         return Mangling.SameIgnoringNumbers(a.Sym.Name, b.Sym.Name);
+    }
+
+    /// <summary>Anonymous constants are the same when their bytes and what they refer to are (they nest a few levels at most).</summary>
+    private static bool SameContent(Sec a, Sec? b, int depth)
+    {
+        if (b == null || !Analysis.IsAnonymousConstant(a) || !Analysis.IsAnonymousConstant(b) || depth > 8) return false;
+        if (!a.Data.SequenceEqual(b.Data)) return false;
+        var ra = a.Rela?.Relas ?? [];
+        var rb = b.Rela?.Relas ?? [];
+        if (ra.Count != rb.Count) return false;
+        for (int i = 0; i < ra.Count; i++)
+            if (ra[i].Type != rb[i].Type || ra[i].Offset != rb[i].Offset || !SameTarget(ra[i], rb[i], depth + 1)) return false;
+        return true;
     }
 
     private static readonly string[] LineNumberConsumers =
