@@ -185,7 +185,14 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
                 && !s.Sec.Name.StartsWith(".discard", StringComparison.Ordinal))
             .Select(s => s.Twin!.Name).ToList();
         string fileName = file.Twin?.Name ?? file.Name;
-        var block = options.Parent.FindBlock(fileName, locals)
+        // The object's own globals help place its locals where the parent has no file symbols
+        // (kallsyms); they belong to no one unit of an object that holds several (ld -r).
+        bool oneUnit = patched.Symbols.Count(s => s.Type == SymbolType.File) == 1;
+        var globals = oneUnit
+            ? patched.Symbols.Where(s => !s.IsLocal && s.Sec != null && s.Twin != null && s.Type is SymbolType.Func or SymbolType.Object)
+                .Select(s => s.Twin!.Name).ToList()
+            : [];
+        var block = options.Parent.FindBlock(fileName, locals, globals)
             ?? throw new KpkException($"{options.Parent.Source}: no symbols of {fileName} match the original object's locals; is it the right {options.ParentName}?");
         _blocks[file] = block;
         return block;
