@@ -28,6 +28,7 @@ internal sealed class Correlation(Obj orig, Obj patched, List<string> warnings)
             {
                 if (p.Twin != null) continue;
                 if (Analysis.IsSpecialStatic(o.IsRela ? o.Base!.SecSym : o.SecSym)) continue;
+                if (Analysis.IsAnonymousConstant(o)) continue;
                 // Group sections must match exactly to be paired; changed groups are not supported.
                 if (o.Elf.Type == SectionType.Group && !o.Data.SequenceEqual(p.Data)) continue;
                 PairSection(o, p);
@@ -45,11 +46,16 @@ internal sealed class Correlation(Obj orig, Obj patched, List<string> warnings)
             if (Analysis.IsSpecialStatic(o)) continue;
             // .LCn labels point at strings (mostly for the bug table); their numbers mean nothing.
             if (o.Type == SymbolType.NoType && o.Name.StartsWith(".LC", StringComparison.Ordinal)) continue;
+            // Mapping symbols share a few names across every section: they say nothing about twins.
+            if (orig.Arch.IsMappingSymbol(o)) continue;
+            if (o.Type == SymbolType.Section && Analysis.IsAnonymousConstant(o.Sec)) continue;
             if (!candidates.TryGetValue(Mangling.Key(o.Name), out var list)) continue;
             foreach (var p in list)
             {
                 if (p.Twin != null || p.Type != o.Type) continue;
                 if (o.Sec is { Elf.Type: SectionType.Group } && o.Sec.Twin != p.Sec) continue;
+                // A local pairs with the same-named local of the same compilation unit (ld -r objects hold several).
+                if (o.File != null && p.File != null && o.File.Name != p.File.Name) continue;
                 PairSymbol(o, p);
                 break;
             }

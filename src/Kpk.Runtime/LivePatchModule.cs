@@ -20,7 +20,7 @@ public sealed record LivePatchModule
     public required IReadOnlyList<PatchedObject> Objects { get; init; }
     /// <summary>Its <c>supported:</c> tag (SUSE kernels refuse unsupported modules at <c>unsupported=0</c>).</summary>
     public SupportLevel Support { get; init; } = SupportLevel.No;
-    /// <summary>False when the module is for a machine whose klp structures kpk cannot read (not x86-64).</summary>
+    /// <summary>False when the module is for a machine whose klp structures kpk cannot read (not x86-64, ppc64le or aarch64).</summary>
     public bool StructuresReadable { get; init; } = true;
 
     public static LivePatchModule Read(string path)

@@ -96,7 +96,6 @@ public class CorruptionTests
     [
         ["class", 4, 1, "ELF64"],
         ["data", 5, 2, "little-endian"],
-        ["machine", 18, 40, "machine"],
         ["e_shoff", 40, 0xff, "outside the file"],
         ["e_shentsize", 58, 10, "entry size"],
         ["e_shstrndx", 62, 0xee, "out of range"],
