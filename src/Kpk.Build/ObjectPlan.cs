@@ -34,9 +34,10 @@ public static partial class ObjectPlanner
     public static string? RecordedSourceRoot(string buildDir)
     {
         if (!Directory.Exists(buildDir)) return null;
+        bool relative = false;
         // The first compiled object's record says where its source was: kbuild's records are
         // found breadth-first in the top directories (init/, kernel/), not deep in drivers/.
-        foreach (var cmd in Directory.EnumerateFiles(buildDir, ".*.o.cmd", SearchOption.AllDirectories).Take(200))
+        foreach (var cmd in Directory.EnumerateFiles(buildDir, ".*.o.cmd", SearchOption.AllDirectories).Take(500))
         {
             string obj = Path.GetRelativePath(buildDir, Path.Combine(Path.GetDirectoryName(cmd)!, Path.GetFileName(cmd)[1..^".cmd".Length]));
             foreach (var line in File.ReadLines(cmd))
@@ -44,12 +45,14 @@ public static partial class ObjectPlanner
                 if (!line.StartsWith("source_", StringComparison.Ordinal)) continue;
                 string path = line[(line.IndexOf(":=", StringComparison.Ordinal) + 2)..].Trim();
                 string rel = Path.ChangeExtension(obj, Path.GetExtension(path));
-                if (path.EndsWith("/" + rel, StringComparison.Ordinal)) return path[..^(rel.Length + 1)];
-                if (path == rel) return Path.GetFullPath(buildDir); // an in-tree build
+                if (path.StartsWith('/') && path.EndsWith("/" + rel, StringComparison.Ordinal)) return path[..^(rel.Length + 1)];
+                // A relative source is in the build directory: generated (an O= build's vdso
+                // image), or every source of an in-tree build.
+                if (path == rel) relative = true;
                 break;
             }
         }
-        return null;
+        return relative ? Path.GetFullPath(buildDir) : null;
     }
 
     /// <summary>

@@ -160,4 +160,23 @@ public class PreparedBuildTests
         Assert.Equal("vfat", owners["fs/fat/namei_vfat.o"].Name);
         Assert.False(owners.ContainsKey("fs/ext4/balloc.o"));
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_records_name_the_source_root_even_beside_generated_sources(bool outOfTree)
+    {
+        using var dir = Kpk.Tests.TestPaths.TempDir("kpk-records");
+        string build = dir["build"];
+        void Record(string obj, string source)
+        {
+            string cmd = Path.Combine(build, Path.GetDirectoryName(obj)!, "." + Path.GetFileName(obj) + ".cmd");
+            Directory.CreateDirectory(Path.GetDirectoryName(cmd)!);
+            File.WriteAllText(cmd, $"cmd_{obj} := gcc -c -o {obj} {source}\n\nsource_{obj} := {source}\n\ndeps_{obj} := \\\n");
+        }
+        // A generated source (an O= build's vdso image) lives in the build directory and is named relatively.
+        Record("arch/x86/entry/vdso/vdso-image-64.o", "arch/x86/entry/vdso/vdso-image-64.c");
+        Record("mm/page_alloc.o", outOfTree ? "/usr/src/linux/mm/page_alloc.c" : "mm/page_alloc.c");
+        Assert.Equal(outOfTree ? "/usr/src/linux" : Path.GetFullPath(build), ObjectPlanner.RecordedSourceRoot(build));
+    }
 }
