@@ -49,7 +49,11 @@ internal static class Analysis
             if (candidates.Count > 1) continue;
             var sym = candidates[0];
             // What may precede a function in its section (ftrace padding, a TOC pointer) is the architecture's.
-            if (sym.Value != 0 && !(sym.IsFunc && obj.Arch.IsEntryOffset(obj, sym)))
+            bool entry = sym.Value == 0 || (sym.IsFunc && obj.Arch.IsEntryOffset(obj, sym));
+            // In an ld -r object, bytes before it are another unit's copy whose symbol the link
+            // dropped (a weak COND_SYSCALL stub overridden by the real one): merged, no owner.
+            if (!entry && obj.CompilationUnits > 1) continue;
+            if (!entry)
                 throw new KpkException($"{obj.File}: symbol {sym.Name} is at offset {sym.Value} of its own section {sec.Name}, expected 0");
             sec.Sym = sym;
         }

@@ -19,11 +19,29 @@ internal sealed class Correlation(Obj orig, Obj patched, List<string> warnings)
 
     private void CorrelateSections()
     {
+        // Sections no one symbol owns pair by exact name first: an ld -r object holds many whose
+        // names differ only in a number (.rodata.__func__.33, .rodata.__func__.34), each merged
+        // from several units. (A function's own section pairs by its number-free name, in order:
+        // gcc renumbers .constprop.N clones.)
+        var exact = new Dictionary<string, List<Sec>>(StringComparer.Ordinal);
+        foreach (var p in patched.Sections.Where(Unowned))
+        {
+            if (!exact.TryGetValue(p.Name, out var same)) exact[p.Name] = same = new List<Sec>(1);
+            same.Add(p);
+        }
+        PairSections(name => exact.GetValueOrDefault(name), Unowned);
         var candidates = Index(patched.Sections, s => s.Name);
+        PairSections(name => candidates.GetValueOrDefault(Mangling.Key(name)), _ => true);
+    }
+
+    private static bool Unowned(Sec s) => (s.IsRela ? s.Base! : s).Sym == null;
+
+    private void PairSections(Func<string, List<Sec>?> candidatesFor, Func<Sec, bool> which)
+    {
         foreach (var o in orig.Sections)
         {
-            if (o.Twin != null) continue;
-            if (!candidates.TryGetValue(Mangling.Key(o.Name), out var list)) continue;
+            if (o.Twin != null || !which(o)) continue;
+            if (candidatesFor(o.Name) is not { } list) continue;
             foreach (var p in list)
             {
                 if (p.Twin != null) continue;

@@ -151,7 +151,11 @@ internal sealed class Obj
         }
     }
 
-    public Sec? FindSection(string name) => _byName.GetValueOrDefault(name);
+    /// <summary>How many STT_FILE blocks the object has: more than one for an object made by ld -r.</summary>
+    public int CompilationUnits => _units ??= Symbols.Count(s => s.Type == SymbolType.File);
+    private int? _units;
+
+        public Sec? FindSection(string name) => _byName.GetValueOrDefault(name);
 
     public Sym? FindSymbol(string name) => SymbolsNamed(name)?[0];
 

@@ -64,11 +64,15 @@ internal sealed class Inclusion(Obj patched, List<string> fatal)
 
     private void IncludeStandardElements()
     {
+        // In an ld -r object (vmlinux.o) .rodata and the string sections are every unit's:
+        // only what the carried code refers to comes along, through those references.
+        bool oneUnit = patched.CompilationUnits <= 1;
         foreach (var sec in patched.Sections)
         {
             // .rodata (switch tables) and string literals are local to the functions using them.
-            if (sec.Name is ".shstrtab" or ".strtab" or ".symtab" or ".rodata" or ".note.GNU-stack"
-                || (sec.Name.StartsWith(".rodata.", StringComparison.Ordinal) && sec.Name.Contains(".str1.", StringComparison.Ordinal))
+            if (sec.Name is ".shstrtab" or ".strtab" or ".symtab" or ".note.GNU-stack"
+                || (oneUnit && sec.Name == ".rodata")
+                || (oneUnit && sec.Name.StartsWith(".rodata.", StringComparison.Ordinal) && sec.Name.Contains(".str1.", StringComparison.Ordinal))
                 || patched.Arch.StandardSections.Contains(sec.Name))
                 IncludeSection(sec);
         }
