@@ -13,19 +13,16 @@ namespace Kpk.Build;
 /// </summary>
 public static partial class SpecialSizeProbe
 {
-    /// <summary>Marker name → (section size name for DiffOptions, C expression, preprocessor condition, header).</summary>
-    private static readonly (string Key, string Expr, string? Guard, string? Include)[] Probes =
-    [
-        ("bug", "sizeof(struct bug_entry)", "defined(CONFIG_GENERIC_BUG)", "linux/bug.h"),
-        ("jump", "sizeof(struct jump_entry)", "defined(CONFIG_JUMP_LABEL)", "linux/jump_label.h"),
-        ("alt", "sizeof(struct alt_instr)", null, "asm/alternative.h"),
-        // 6.8 (0x060800) folded paravirt patching into the alternatives: no .parainstructions, no struct.
-        ("para", "sizeof(struct paravirt_patch_site)", "defined(CONFIG_PARAVIRT) && (!defined(LINUX_VERSION_CODE) || LINUX_VERSION_CODE < 0x060800)", "asm/paravirt_types.h"),
-        ("static_call", "sizeof(struct static_call_site)", "defined(CONFIG_HAVE_STATIC_CALL_INLINE)", "linux/static_call_types.h"),
-        ("orc", "sizeof(struct orc_entry)", "defined(CONFIG_UNWINDER_ORC)", "asm/orc_types.h"),
-        ("ex", "sizeof(struct exception_table_entry)", null, "asm/extable.h"),
-        ("printk", "sizeof(struct pi_entry)", "defined(CONFIG_PRINTK_INDEX)", "linux/printk.h"),
-    ];
+    /// <summary>The measurable sizes of the special-section table, each with the configs that give the kernel that table.</summary>
+    private static IEnumerable<(string Key, SizeMeasure Measure, string ArchGuard)> Probes() =>
+        SpecialSectionTable.All
+            .Where(k => k.SizeKey != null && k.Measure != null)
+            .GroupBy(k => k.SizeKey!)
+            .Select(g => (g.Key, g.First().Measure!, ArchGuard(g.Aggregate(Arches.None, (a, k) => a | k.Arches))));
+
+    /// <summary>A preprocessor condition true on the kernels of those architectures.</summary>
+    private static string ArchGuard(Arches arches) =>
+        arches == Arches.All ? "1" : string.Join(" || ", Architecture.Known.Where(a => (arches & a.Id) != 0).Select(a => $"defined({a.KernelConfig})"));
 
     public const string ProbeFile = "kpk_sizes";
 
@@ -42,26 +39,31 @@ public static partial class SpecialSizeProbe
         sb.AppendLine("#if __has_include(<linux/module.h>)");
         sb.AppendLine("#include <linux/module.h>");
         sb.AppendLine("#endif");
-        foreach (var p in Probes)
+        foreach (var p in Probes())
         {
-            if (p.Include == null) continue;
-            if (p.Guard != null) sb.AppendLine($"#if {p.Guard}");
-            sb.AppendLine($"#include <{p.Include}>");
-            if (p.Guard != null) sb.AppendLine("#endif");
+            sb.AppendLine($"#if {Condition(p.ArchGuard, p.Measure.ConfigGuard)}");
+            sb.AppendLine($"#include <{p.Measure.Header}>");
+            sb.AppendLine("#endif");
         }
         sb.AppendLine("#define KPK_SIZE(name, val) asm volatile(\"\\n.ascii \\\"->KPK \" #name \" %0\\\"\" : : \"i\" (val))");
         sb.AppendLine("void kpk_sizes(void);");
         sb.AppendLine("void kpk_sizes(void)");
         sb.AppendLine("{");
-        foreach (var p in Probes)
+        foreach (var p in Probes())
         {
-            if (p.Guard != null) sb.AppendLine($"#if {p.Guard}");
-            sb.AppendLine($"\tKPK_SIZE({p.Key}, {p.Expr});");
-            if (p.Guard != null) sb.AppendLine("#endif");
+            sb.AppendLine($"#if {Condition(p.ArchGuard, p.Measure.ConfigGuard)}");
+            sb.AppendLine($"\tKPK_SIZE({p.Key}, {p.Measure.Expression});");
+            sb.AppendLine("#endif");
         }
         sb.AppendLine("}");
         return sb.ToString();
     }
+
+    // A guard is a config symbol, or a whole preprocessor condition when it needs more (a version).
+    private static string Condition(string archGuard, string? configGuard) =>
+        configGuard == null ? $"({archGuard})"
+        : configGuard.StartsWith("CONFIG_", StringComparison.Ordinal) && !configGuard.Contains(' ') ? $"({archGuard}) && defined({configGuard})"
+        : $"({archGuard}) && ({configGuard})";
 
     [GeneratedRegex(@"->KPK (\w+) \$?(\d+)")]
     private static partial Regex Marker();

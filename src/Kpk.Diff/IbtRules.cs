@@ -72,8 +72,11 @@ internal sealed class IbtRules(Obj orig, DiffOptions options, List<string> fatal
         var sec = relaSec.Base!;
         if (sec.IsText)
         {
-            var map = obj.Instructions.For(sec, obj.File);
-            var insn = map.Instructions[map.IndexContaining(rela.Offset)];
+            var map = obj.Instructions.For(sec);
+            int i = map.IndexContaining(rela.Offset);
+            var bytes = sec.Data[(int)map.Start(i)..(int)map.End(i)].ToArray();
+            var decoder = Decoder.Create(64, new ByteArrayCodeReader(bytes));
+            decoder.Decode(out var insn);
             // _THIS_IP_ and the like: a function referring to itself is not an indirect-call target.
             var self = sec.Sym?.Parent ?? sec.Sym;
             if (self != null && (self == target || self == target.Parent)) return false;
