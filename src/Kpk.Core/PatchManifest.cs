@@ -30,14 +30,7 @@ public sealed record PatchManifest
     public string? KpkVersion { get; init; }
     public DateTimeOffset? Created { get; init; }
 
-    public static JsonSerializerOptions JsonOptions { get; } = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+    public string ToJson() => JsonSerializer.Serialize(this, ManifestJsonContext.Default.PatchManifest);
 
     public void Write(string path) => AtomicFile.WriteAllText(path, ToJson() + "\n");
 
@@ -56,7 +49,7 @@ public sealed record PatchManifest
     public static PatchManifest Parse(string json, string source)
     {
         PatchManifest? manifest;
-        try { manifest = JsonSerializer.Deserialize<PatchManifest>(json, JsonOptions); }
+        try { manifest = JsonSerializer.Deserialize(json, ManifestJsonContext.Default.PatchManifest); }
         catch (JsonException e)
         {
             string where = e.LineNumber is long line ? $" (line {line + 1})" : "";
@@ -82,6 +75,12 @@ public sealed record PatchManifest
         if (string.IsNullOrWhiteSpace(value)) throw new KpkException($"{source}: {field} is missing or empty");
     }
 }
+
+/// <summary>The manifest's JSON, generated at compile time (no reflection, so the native binary can read it).</summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(PatchManifest))]
+internal sealed partial class ManifestJsonContext : JsonSerializerContext;
 
 /// <summary>Kernel module names: what may appear as a sysfs directory and a file name.</summary>
 public static class ModuleName
