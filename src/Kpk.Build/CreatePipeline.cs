@@ -327,7 +327,7 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
     /// <summary>kpk-patch.h goes into the shadow's include/ (on every include path kbuild passes), so no command line changes.</summary>
     private static void InstallHeader(string shadow)
     {
-        string source = Path.Combine(AppContext.BaseDirectory, "include", "kpk-patch.h");
+        string source = KpkDataFiles.Find("kpk-patch.h");
         if (!File.Exists(source)) throw new KpkException($"{source}: kpk's header is missing from its installation");
         string target = Path.Combine(shadow, "include", "kpk-patch.h");
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
