@@ -10,6 +10,7 @@ foreach (var command in new[]
              DiffObjectCommand.Create(),
              DemoCommand.Create(),
              CreateCommand.Create(),
+             DebCommands.Create(), // deb build, deb patch
              WedgeCommands.Create(), // gen-control, gen-deps, preprocess, copy-modules, find-dups, find-unpackaged, install-files, check, help
          })
 {
