@@ -19,4 +19,5 @@ foreach (var command in new[]
 foreach (var command in RuntimeCommands.Create()) root.Subcommands.Add(command); // apply, list, undo, info, install, uninstall, load-installed
 foreach (var command in GuardsCommands.Create(args)) root.Subcommands.Add(command); // guards, supported, taint
 foreach (var command in SeriesApplyCommands.Create()) root.Subcommands.Add(command); // series apply; config merge, running, diff
+root.Subcommands.Add(DistFilesCommand.Create(root)); // hidden: the package's man pages, completion and unit
 return CliRunner.Invoke(root, args);
