@@ -13,6 +13,7 @@ public static class CreateBenchmark
 {
     public static int Run(string[] args)
     {
+        if (Arg(args, "--kernel") is { } release) return RunDistribution(args, release);
         string repo = FindRepo();
         string build = Arg(args, "--build") ?? ReadOr(Path.Combine(repo, ".build", "kernel-build-dir"))
             ?? throw new InvalidOperationException("no --build and no .build/kernel-build-dir: run tests/kernel/run 01 first");
@@ -65,6 +66,64 @@ public static class CreateBenchmark
         var bareFloor = bare + module;
         Console.WriteLine($"bare floor: compile {o} twice without make {bare.TotalSeconds:F1} s + module build {module.TotalSeconds:F1} s = {bareFloor.TotalSeconds:F1} s; ratio {best.TotalSeconds / bareFloor.TotalSeconds:F2}x");
         return 0;
+    }
+
+    /// <summary>
+    /// <c>kpk create --kernel RELEASE</c> on Debian's own kernel: cold (only the downloaded
+    /// packages kept: the unpacked source and the prepared tree removed first) and warm (tree
+    /// prepared), beside how many objects it compiled and how many a full build of that config
+    /// compiles (counted from kbuild's <c>make -n vmlinux modules</c> in the prepared tree).
+    /// </summary>
+    private static int RunDistribution(string[] args, string release)
+    {
+        string repo = FindRepo();
+        string patch = Path.GetFullPath(Arg(args, "--patch") ?? Path.Combine(repo, "tests", "kernel", "cases", "01-proc-string", "cmdline.patch"));
+        string cacheRoot = Environment.GetEnvironmentVariable("KPK_CACHE") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "kpk");
+        int runs = int.Parse(Arg(args, "--runs") ?? "3");
+        string Create(string what)
+        {
+            string outDir = Directory.CreateTempSubdirectory("kpk-bench-create-").FullName;
+            try
+            {
+                Timed(what, Path.Combine(repo, "kpk"), ["create", "--kernel", release, "--patch", patch, "-n", "kpk_bench", "-o", outDir, "--json"], null, out string json);
+                return json;
+            }
+            finally { Directory.Delete(outDir, recursive: true); }
+        }
+        // Once to know the entry (and fetch the packages), then cold: the tree and prepared build removed.
+        string first = Create("kpk create (first)");
+        string entry = JsonDocument.Parse(first).RootElement.GetProperty("cache_entry").GetString()!;
+        int compiled = JsonDocument.Parse(first).RootElement.GetProperty("changed_objects").GetArrayLength();
+        int full = CountFullBuild(entry);
+        if (!args.Contains("--warm-only"))
+        {
+            Directory.Delete(entry, recursive: true);
+            foreach (var src in Directory.EnumerateDirectories(Path.Combine(cacheRoot, "sources"), "linux-source-*")) Directory.Delete(src, recursive: true);
+        }
+        var cold = args.Contains("--warm-only") ? TimeSpan.Zero : TimeCreate(Create, "kpk create, cold (packages downloaded, nothing unpacked or prepared)");
+        var warm = Enumerable.Range(0, runs).Select(i => TimeCreate(Create, $"kpk create, warm {i + 1}")).ToList();
+        Console.WriteLine($"kpk create --kernel {release}, one-function patch: cold {cold.TotalSeconds:F0} s, warm best {warm.Min().TotalSeconds:F1} s, median {warm.Order().ElementAt(warm.Count / 2).TotalSeconds:F1} s (aim: cold < 180 s, warm < 20 s)");
+        Console.WriteLine($"objects compiled: {compiled} (original and patched); a full build of this config compiles {full}");
+        return 0;
+    }
+
+    private static TimeSpan TimeCreate(Func<string, string> create, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        create(what);
+        return clock.Elapsed;
+    }
+
+    /// <summary>The objects kbuild would compile for the whole kernel and its modules, from its dry run.</summary>
+    private static int CountFullBuild(string entry)
+    {
+        var psi = new ProcessStartInfo("make") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-C", Path.Combine(entry, "src"), "O=" + Path.Combine(entry, "obj"), "-n", "V=1", "vmlinux", "modules" }) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        _ = p.StandardError.ReadToEndAsync();
+        var lines = p.StandardOutput.ReadToEnd().Split('\n');
+        p.WaitForExit();
+        return Kpk.Build.ObjectPlanner.ParseDryRun(lines).Compiled.Count;
     }
 
     private static TimeSpan Timed(string what, string file, IEnumerable<string> args, string? cwd, out string stdout)

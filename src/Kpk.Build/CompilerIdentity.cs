@@ -53,4 +53,29 @@ public static class CompilerIdentity
             throw new KpkException($"compiler mismatch: {vmlinux} was built by \"{string.Join("\", \"", recorded)}\" but the compiler is \"{compilerId}\" " +
                                    "(use --cc to choose the right one, or --skip-compiler-check)");
     }
+
+    /// <summary>
+    /// Without vmlinux (kallsyms only), the kernel's config says which compiler built it
+    /// (CONFIG_CC_VERSION_TEXT="gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0"). The program's name
+    /// is how it was called, not which compiler it is ("gcc-12" and "gcc" are one compiler): what
+    /// counts is the version after it, which .comment records as "GCC: (Debian 12.2.0-14+deb12u1) 12.2.0".
+    /// </summary>
+    public static void CheckConfig(string compilerId, string configFile)
+    {
+        string? text = Kbuild.ConfigValue(configFile, "CONFIG_CC_VERSION_TEXT");
+        if (string.IsNullOrEmpty(text))
+            throw new KpkException($"{configFile}: records no compiler (CONFIG_CC_VERSION_TEXT); use --skip-compiler-check if you are sure the compilers match");
+        if (VersionPart(text) != VersionPart(compilerId))
+            throw new KpkException($"compiler mismatch: the kernel was built by \"{text}\" ({configFile}) but the compiler is \"{compilerId}\" " +
+                                   "(use --cc to choose the right one, or --skip-compiler-check)");
+    }
+
+    /// <summary>"gcc-12 (Debian 12.2.0-14) 12.2.0" and "GCC: (Debian 12.2.0-14) 12.2.0" → "(Debian 12.2.0-14) 12.2.0"; clang from "clang version".</summary>
+    public static string VersionPart(string s)
+    {
+        int clang = s.IndexOf("clang version", StringComparison.Ordinal);
+        if (clang >= 0) return s[clang..].Split(' ').Take(3).Aggregate((a, b) => a + " " + b);
+        int paren = s.IndexOf('(');
+        return (paren >= 0 ? s[paren..] : s).Trim();
+    }
 }

@@ -16,7 +16,16 @@ public enum ChangeKind
 /// <summary>Everything <c>kpk create</c> was asked to do, already validated by <see cref="CreateRequestValidator"/>.</summary>
 public sealed record CreateRequest
 {
-    public required string KernelSource { get; init; }
+    /// <summary>The source tree or tarball (null with --kernel: the distribution's linux-source package).</summary>
+    public string? KernelSource { get; init; }
+    /// <summary>--kernel RELEASE: a Debian kernel by its release; its parts are found or fetched with apt.</summary>
+    public string? KernelRelease { get; init; }
+    /// <summary>The kernel's Module.symvers (exported symbols and their CRCs).</summary>
+    public string? Symvers { get; init; }
+    /// <summary>A copy of the target's /proc/kallsyms, instead of a vmlinux with symbols.</summary>
+    public string? Kallsyms { get; init; }
+    /// <summary>Build the whole original kernel instead of only the objects the change affects.</summary>
+    public bool FullBuild { get; init; }
     public ChangeKind Change { get; init; }
     public IReadOnlyList<string> Patches { get; init; } = [];
     /// <summary>Options handed to patch(1), split on blanks.</summary>

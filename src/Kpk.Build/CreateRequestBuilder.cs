@@ -5,7 +5,12 @@ namespace Kpk.Build;
 /// <summary>The options of <c>kpk create</c> as given on the command line, before validation.</summary>
 public sealed record CreateArguments
 {
-    public required string KernelSource { get; init; }
+    /// <summary>SRC or --source: a tree or a tarball; optional with --kernel.</summary>
+    public string? KernelSource { get; init; }
+    public string? KernelRelease { get; init; }
+    public string? Symvers { get; init; }
+    public string? Kallsyms { get; init; }
+    public bool FullBuild { get; init; }
     public IReadOnlyList<string> Patches { get; init; } = [];
     public string PatchOptions { get; init; } = "-p1";
     public string? DiffExt { get; init; }
@@ -52,6 +57,10 @@ public static class CreateRequestBuilder
 
         if (a.DiffExt != null && (a.DiffExt.Length == 0 || a.DiffExt.Contains('/') || a.DiffExt.StartsWith('.')))
             throw new KpkException($"--diffext '{a.DiffExt}': give the extension without a dot, e.g. --diffext new");
+        if (a.KernelSource == null && a.KernelRelease == null)
+            throw new KpkException("give the kernel's source tree (SRC or --source DIR|TARBALL), or --kernel RELEASE for a distribution kernel");
+        if (a.Vmlinux != null && a.Kallsyms != null)
+            throw new KpkException("--vmlinux and --kallsyms: give one of them, the kernel's symbols from its vmlinux or from its /proc/kallsyms");
         if ((a.OotModule == null) != (a.OotModuleSource == null))
             throw new KpkException("--oot-module and --oot-module-src go together: the module as loaded and its source");
         if (a.OotModule != null && !a.OotModule.EndsWith(".ko", StringComparison.Ordinal))
@@ -98,7 +107,11 @@ public static class CreateRequestBuilder
         string cache = NonEmpty(env.GetValueOrDefault("KPK_CACHE")) is { } c ? Path.GetFullPath(c) : BuildCache.DefaultRoot();
         var request = new CreateRequest
         {
-            KernelSource = Path.GetFullPath(a.KernelSource),
+            KernelSource = a.KernelSource != null ? Path.GetFullPath(a.KernelSource) : null,
+            KernelRelease = a.KernelRelease,
+            Symvers = a.Symvers != null ? Path.GetFullPath(a.Symvers) : null,
+            Kallsyms = a.Kallsyms != null ? Path.GetFullPath(a.Kallsyms) : null,
+            FullBuild = a.FullBuild,
             Change = kind,
             Patches = a.Patches.Select(Path.GetFullPath).ToList(),
             PatchOptions = a.PatchOptions,

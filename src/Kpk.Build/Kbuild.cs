@@ -13,11 +13,15 @@ public static class Kbuild
     /// them for an out-of-tree build). This is exactly what make would rebuild, without relinking
     /// anything.
     /// </summary>
-    public static IReadOnlyList<string> ObjectsUsing(string objDir, IReadOnlyCollection<string> changedFiles, CancellationToken cancel)
+    public static IReadOnlyList<string> ObjectsUsing(string objDir, IReadOnlyCollection<string> changedFiles, CancellationToken cancel,
+        IReadOnlySet<string>? only = null)
     {
         var needles = changedFiles.Select(f => Encoding.UTF8.GetBytes(f)).ToArray();
         var found = new ConcurrentBag<string>();
-        var cmdFiles = Directory.EnumerateFiles(objDir, ".*.o.cmd", SearchOption.AllDirectories);
+        // With a list of objects, only their records are read (a prepared tree has few).
+        var cmdFiles = only != null
+            ? only.Select(o => Path.Combine(objDir, Path.GetDirectoryName(o) ?? "", "." + Path.GetFileName(o) + ".cmd")).Where(File.Exists)
+            : Directory.EnumerateFiles(objDir, ".*.o.cmd", SearchOption.AllDirectories);
         Parallel.ForEach(cmdFiles, new ParallelOptions { CancellationToken = cancel, MaxDegreeOfParallelism = Environment.ProcessorCount }, cmd =>
         {
             string name = Path.GetFileName(cmd);

@@ -41,7 +41,7 @@ internal sealed partial class KpkJsonContext : JsonSerializerContext;
 /// <summary>A replaced function as create and diff-object print it.</summary>
 public sealed record FunctionView(string Name, string Object, ulong Sympos);
 
-public sealed record CreateView(string? Module, string? Archive, string CacheEntry, bool CacheReused,
+public sealed record CreateView(string? Module, string? Archive, string CacheEntry, bool CacheReused, string OriginalBuild,
     IReadOnlyList<string> ChangedObjects, IReadOnlyList<FunctionView> Functions, IReadOnlyList<string> Warnings,
     string? WorkDirectory, PatchManifest? Manifest);
 

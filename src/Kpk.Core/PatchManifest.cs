@@ -22,6 +22,9 @@ public sealed record PatchManifest
     public required string KernelRelease { get; init; }
     /// <summary>The GNU build id of that kernel's vmlinux, lowercase hex; null when unknown.</summary>
     public string? VmlinuxBuildId { get; init; }
+    /// <summary>The distribution package of that kernel (linux-image-6.1.0-57-cloud-amd64) and its version, when it was built from one.</summary>
+    public string? KernelPackage { get; init; }
+    public string? KernelPackageVersion { get; init; }
     public string? Compiler { get; init; }
     /// <summary>A cumulative patch: loading it replaces every live patch loaded before.</summary>
     public bool Replace { get; init; }

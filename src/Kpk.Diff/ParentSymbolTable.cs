@@ -15,8 +15,14 @@ public sealed class ParentSymbolTable
 {
     public sealed record Entry(string Name, SymbolType Type, SymbolBinding Binding, ulong Value, ulong Size, int Block);
 
-    /// <summary>Locals following one STT_FILE symbol.</summary>
-    public sealed record FileBlock(int Id, string File, IReadOnlyList<Entry> Locals);
+    /// <summary>
+    /// Locals following one STT_FILE symbol. From kallsyms, which has no file symbols, a block is
+    /// made for one object and <see cref="Pick"/> chooses among same-named locals when asked.
+    /// </summary>
+    public sealed record FileBlock(int Id, string File, IReadOnlyList<Entry> Locals)
+    {
+        internal Func<string, Entry?>? Pick { get; init; }
+    }
 
     private readonly Dictionary<string, List<Entry>> _localsByName = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Entry> _globals = new(StringComparer.Ordinal);
@@ -24,6 +30,11 @@ public sealed class ParentSymbolTable
 
     public string Source { get; }
     public IReadOnlyList<FileBlock> Blocks => _blocks;
+
+    /// <summary>Read from a copy of /proc/kallsyms: no sizes, no file symbols, entries in address order.</summary>
+    public bool FromKallsyms { get; private init; }
+    private readonly List<Entry> _ordered = new();
+    private readonly Dictionary<Entry, int> _position = new(ReferenceEqualityComparer.Instance);
 
     private ParentSymbolTable(string source) => Source = source;
 
@@ -64,6 +75,15 @@ public sealed class ParentSymbolTable
                 table._globals.TryAdd(name, entry);
             }
         }
+        if (table._blocks.Count == 0 && table._localsByName.Count > 0)
+        {
+            // No file symbols at all: a distribution's module, whose STT_FILE entries went with
+            // its debug info (strip -g). Its locals are one object's (or one module's) block.
+            var all = new List<Entry>();
+            foreach (var (name, list) in table._localsByName)
+                for (int i = 0; i < list.Count; i++) all.Add(list[i] = list[i] with { Block = 0 });
+            table._blocks.Add(new FileBlock(0, "", all));
+        }
         if (image.Type == ElfType.Exec)
         {
             // The livepatch core counts same-named symbols in kallsyms order, which for vmlinux
@@ -73,6 +93,49 @@ public sealed class ParentSymbolTable
         }
         return table;
     }
+
+    /// <summary>
+    /// Reads a copy of the running kernel's <c>/proc/kallsyms</c> ("ADDRESS TYPE NAME", module
+    /// symbols with a "[module]" column, left out here: they bind through their own module).
+    /// Lower-case types are locals; the kernel counts same-named symbols in this, address, order.
+    /// Addresses may all be zero (kptr_restrict): only the order is used.
+    /// </summary>
+    public static ParentSymbolTable LoadKallsyms(string path)
+    {
+        var table = new ParentSymbolTable(path) { FromKallsyms = true };
+        int lineNo = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNo++;
+            if (line.Length == 0) continue;
+            var parts = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length < 3 || parts[1].Length != 1 || !ulong.TryParse(parts[0], System.Globalization.NumberStyles.HexNumber, null, out ulong address))
+                throw new KpkException($"{path}:{lineNo}: not a kallsyms line (expected \"ADDRESS TYPE NAME\"): {Shorten(line)}");
+            if (parts.Length > 3) continue; // "[module]": a module's symbol
+            char t = parts[1][0];
+            SymbolType type = char.ToLowerInvariant(t) switch
+            {
+                't' or 'w' => SymbolType.Func,
+                'd' or 'b' or 'r' or 'g' or 's' or 'v' => SymbolType.Object,
+                _ => SymbolType.NoType,
+            };
+            if (type == SymbolType.NoType) continue; // absolute and special symbols bind nothing
+            bool local = char.IsLower(t) && t != 'w' && t != 'v';
+            var entry = new Entry(parts[2], type, local ? SymbolBinding.Local : SymbolBinding.Global, address, 0, -1);
+            table._position[entry] = table._ordered.Count;
+            table._ordered.Add(entry);
+            if (local)
+            {
+                if (!table._localsByName.TryGetValue(entry.Name, out var list)) table._localsByName[entry.Name] = list = new List<Entry>();
+                list.Add(entry);
+            }
+            else table._globals.TryAdd(entry.Name, entry);
+        }
+        if (table._ordered.Count == 0) throw new KpkException($"{path}: no kernel symbols (is it a copy of /proc/kallsyms, read as root?)");
+        return table;
+    }
+
+    private static string Shorten(string s) => s.Length > 80 ? s[..80] + "..." : s;
 
     /// <summary>Whether the parent defines a global (or weak) symbol of that name.</summary>
     public bool HasGlobal(string name) => _globals.ContainsKey(name);
@@ -84,13 +147,14 @@ public sealed class ParentSymbolTable
     /// locals include every one of <paramref name="objectLocals"/>. Compiler-numbered names
     /// (<c>x.isra.0</c>, <c>__key.5</c>) are compared without their numbers.
     /// </summary>
-    public FileBlock? FindBlock(string fileName, IReadOnlyCollection<string> objectLocals)
+    public FileBlock? FindBlock(string fileName, IReadOnlyCollection<string> objectLocals, IReadOnlyCollection<string>? objectGlobals = null)
     {
+        if (FromKallsyms) return KallsymsBlock(fileName, objectLocals, objectGlobals ?? []);
         FileBlock? found = null;
         var wanted = objectLocals.Select(Mangling.Key).ToHashSet(StringComparer.Ordinal);
         foreach (var block in _blocks)
         {
-            if (block.File != fileName) continue;
+            if (block.File != fileName && block.File.Length != 0) continue;
             var have = block.Locals.Select(l => Mangling.Key(l.Name)).ToHashSet(StringComparer.Ordinal);
             if (!wanted.IsSubsetOf(have)) continue;
             if (found != null)
@@ -108,7 +172,9 @@ public sealed class ParentSymbolTable
     public ulong? LocalSympos(FileBlock block, string name)
     {
         if (!_localsByName.TryGetValue(name, out var all)) return null;
-        int index = all.FindIndex(e => e.Block == block.Id);
+        int index = block.Pick != null
+            ? (block.Pick(name) is { } picked ? all.IndexOf(picked) : -1)
+            : all.FindIndex(e => e.Block == block.Id);
         if (index < 0) return null;
         return all.Count == 1 ? 0UL : (ulong)(index + 1);
     }
@@ -116,4 +182,83 @@ public sealed class ParentSymbolTable
     /// <summary>The sympos of a unique-or-first local anywhere in the table, for objects without a file symbol.</summary>
     public ulong? AnyLocalSympos(string name) =>
         _localsByName.TryGetValue(name, out var all) ? (all.Count == 1 ? 0UL : null) : null;
+
+    /// <summary>
+    /// kallsyms has no file symbols, but the linker keeps each object's code together, in the
+    /// order of the object: a local of the object sits among the object's other symbols. So of
+    /// several same-named locals, the one meant lies within the run that the object's uniquely
+    /// named symbols (its anchors) mark out: no farther from any anchor than the object has
+    /// symbols (most of them: some are placed elsewhere). Code and data are placed apart, so functions are judged by function anchors and
+    /// variables by variable anchors. When not exactly one candidate lies there, kpk refuses
+    /// rather than guess: the debug vmlinux's file symbols settle it.
+    /// </summary>
+    private FileBlock KallsymsBlock(string fileName, IReadOnlyCollection<string> objectLocals, IReadOnlyCollection<string> objectGlobals)
+    {
+        var localKeys = objectLocals.Select(Mangling.Key).ToHashSet(StringComparer.Ordinal);
+        var anchors = new Dictionary<SymbolType, List<int>> { [SymbolType.Func] = new(), [SymbolType.Object] = new() };
+        var counts = new Dictionary<SymbolType, int> { [SymbolType.Func] = 0, [SymbolType.Object] = 0 };
+        void Anchor(Entry e) { if (anchors.TryGetValue(e.Type, out var list)) list.Add(_position[e]); }
+        foreach (var g in objectGlobals)
+            if (_globals.TryGetValue(g, out var e)) { Anchor(e); if (counts.ContainsKey(e.Type)) counts[e.Type]++; }
+        var byKey = LocalsByKey();
+        foreach (var key in localKeys)
+        {
+            if (!byKey.TryGetValue(key, out var candidates)) continue;
+            if (counts.ContainsKey(candidates[0].Type)) counts[candidates[0].Type]++;
+            if (candidates.Count == 1) Anchor(candidates[0]);
+        }
+        Entry? Pick(string name)
+        {
+            if (!byKey.TryGetValue(Mangling.Key(name), out var candidates)) return null;
+            var exact = candidates.Where(c => c.Name == name).ToList();
+            if (exact.Count > 0) candidates = exact;
+            if (candidates.Count == 1) return candidates[0];
+            var kind = candidates[0].Type;
+            var mine = anchors.GetValueOrDefault(kind) ?? [];
+            int span = Math.Max(1, counts.GetValueOrDefault(kind));
+            // Some anchors lie elsewhere (__init code, .text.unlikely): the candidate with the most
+            // anchors close by wins, and only a clear winner.
+            var scored = candidates.Select(c => (c, n: mine.Count(a => Math.Abs(a - _position[c]) <= span)))
+                .OrderByDescending(x => x.n).ToList();
+            var inRun = scored.Where(x => x.n > 0 && x.n == scored[0].n).Select(x => x.c).ToList();
+            if (inRun.Count == 1) return inRun[0];
+            throw new KpkException(
+                $"{Source}: the local {(kind == SymbolType.Func ? "function" : "variable")} {name} of {fileName} is one of {candidates.Count} of that name in kallsyms:\n" +
+                string.Join("\n", candidates.Select(c => $"  {c.Value:x16} {name}, {Neighbours(c)}")) + "\n" +
+                (mine.Count == 0
+                    ? $"  and {fileName} has no uniquely named {(kind == SymbolType.Func ? "function" : "variable")} to tell them apart by;"
+                    : $"  and {(inRun.Count == 0 ? "none" : "more than one")} of them lies among {fileName}'s other symbols;") +
+                " give the kernel's vmlinux with its symbol table (--vmlinux, e.g. from the linux-image-RELEASE-dbg package) instead of --kallsyms");
+        }
+        return new FileBlock(-1, fileName, []) { Pick = Pick };
+    }
+
+    private Dictionary<string, List<Entry>>? _localsByKey;
+    private readonly object _keyLock = new();
+
+    private Dictionary<string, List<Entry>> LocalsByKey()
+    {
+        lock (_keyLock)
+        {
+            if (_localsByKey != null) return _localsByKey;
+            var map = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
+            foreach (var e in _ordered)
+            {
+                if (e.Binding != SymbolBinding.Local) continue;
+                string k = Mangling.Key(e.Name);
+                if (!map.TryGetValue(k, out var list)) map[k] = list = new List<Entry>();
+                list.Add(e);
+            }
+            return _localsByKey = map;
+        }
+    }
+
+    /// <summary>"between a and b": what lies around a kallsyms entry, for a person to recognise the file.</summary>
+    private string Neighbours(Entry e)
+    {
+        int p = _position[e];
+        string before = p > 0 ? _ordered[p - 1].Name : "(start)";
+        string after = p + 1 < _ordered.Count ? _ordered[p + 1].Name : "(end)";
+        return $"between {before} and {after}";
+    }
 }

@@ -185,7 +185,10 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
                 && !s.Sec.Name.StartsWith(".discard", StringComparison.Ordinal))
             .Select(s => s.Twin!.Name)).ToList();
         string fileName = file.Twin?.Name ?? file.Name;
-        _block = options.Parent.FindBlock(fileName, locals)
+        // The object's own globals help place its locals where the parent has no file symbols (kallsyms).
+        var globals = patched.Symbols.Where(s => !s.IsLocal && s.Sec != null && s.Twin != null && s.Type is SymbolType.Func or SymbolType.Object)
+            .Select(s => s.Twin!.Name).ToList();
+        _block = options.Parent.FindBlock(fileName, locals, globals)
             ?? throw new KpkException($"{options.Parent.Source}: no symbols of {fileName} match the original object's locals; is it the right {options.ParentName}?");
         return _block;
     }

@@ -82,7 +82,7 @@ public class CreatePipelineTests
     {
         using var k = new FakeKernelTree();
         var first = new RecordingReporter();
-        k.Create(k.Args(k.MakePatch("a.patch", "fs/proc/cmdline.c", CmdlineFrom, CmdlineTo)), first);
+        k.Create(k.Args(k.MakePatch("a.patch", "fs/proc/cmdline.c", CmdlineFrom, CmdlineTo)) with { FullBuild = true }, first);
         Assert.Contains(first.Lines, l => l.StartsWith("stage: building the original kernel", StringComparison.Ordinal));
         string cachedObject = Path.Combine(k.CacheEntryDir, "obj", "fs", "proc", "cmdline.o");
         byte[] original = File.ReadAllBytes(cachedObject);
@@ -90,7 +90,7 @@ public class CreatePipelineTests
         Assert.True(shadow.IsLinked("fs/proc/cmdline.c"));
 
         var second = new RecordingReporter();
-        var outcome = k.Create(k.Args(k.MakePatch("b.patch", "fs/proc/uptime.c", "0.00 0.00", "1.00 1.00")) with { Name = "second" }, second);
+        var outcome = k.Create(k.Args(k.MakePatch("b.patch", "fs/proc/uptime.c", "0.00 0.00", "1.00 1.00")) with { Name = "second", FullBuild = true }, second);
         Assert.Contains(second.Lines, l => l.StartsWith("reusing the cached original build", StringComparison.Ordinal));
         Assert.DoesNotContain(second.Lines, l => l.StartsWith("stage: building the original kernel", StringComparison.Ordinal));
         Assert.Equal(["fs/proc/uptime.o"], outcome.ChangedObjects);
@@ -214,14 +214,14 @@ public class CreatePipelineTests
     public void Ctrl_C_during_the_patched_build_restores_everything()
     {
         using var k = new FakeKernelTree();
-        k.Create(k.Args() with { Prebuild = true });
+        k.Create(k.Args() with { Prebuild = true, FullBuild = true });
         string before = k.Snapshot();
         byte[] original = File.ReadAllBytes(Path.Combine(k.CacheEntryDir, "obj", "fs", "proc", "cmdline.o"));
         using var cts = new CancellationTokenSource();
         var reporter = new CancellingReporter(cts, "building the patched objects");
         string patch = k.MakePatch("a.patch", "fs/proc/cmdline.c", CmdlineFrom, CmdlineTo);
 
-        Assert.ThrowsAny<OperationCanceledException>(() => k.Create(k.Args(patch), reporter, cts.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => k.Create(k.Args(patch) with { FullBuild = true }, reporter, cts.Token));
 
         AssertNothingLeft(k, before, "fs/proc/cmdline.c");
         Assert.Equal(original, File.ReadAllBytes(Path.Combine(k.CacheEntryDir, "obj", "fs", "proc", "cmdline.o")));
@@ -231,7 +231,7 @@ public class CreatePipelineTests
     public void A_run_killed_half_way_is_undone_by_the_next_run()
     {
         using var k = new FakeKernelTree();
-        k.Create(k.Args() with { Prebuild = true });
+        k.Create(k.Args() with { Prebuild = true, FullBuild = true });
         string entry = k.CacheEntryDir;
         // What a killed run leaves: a broken-out, edited shadow file and an object set aside.
         var shadow = new ShadowTree(k.Tree, Path.Combine(entry, "src"));
@@ -247,7 +247,7 @@ public class CreatePipelineTests
         });
 
         var reporter = new RecordingReporter();
-        var outcome = k.Create(k.Args(k.MakePatch("a.patch", "fs/proc/cmdline.c", CmdlineFrom, CmdlineTo)), reporter);
+        var outcome = k.Create(k.Args(k.MakePatch("a.patch", "fs/proc/cmdline.c", CmdlineFrom, CmdlineTo)) with { FullBuild = true }, reporter);
 
         Assert.Contains(reporter.Lines, l => l.StartsWith("restoring the cached build after an interrupted run", StringComparison.Ordinal));
         Assert.True(shadow.IsLinked("fs/proc/cmdline.c"));
@@ -327,10 +327,10 @@ public class CreatePipelineTests
     }
 
     [Fact]
-    public void Prebuild_only_builds_and_caches_the_original_with_measured_sizes()
+    public void Prebuild_with_full_build_builds_and_caches_the_whole_original_with_measured_sizes()
     {
         using var k = new FakeKernelTree();
-        var outcome = k.Create(k.Args() with { Prebuild = true, Vmlinux = null });
+        var outcome = k.Create(k.Args() with { Prebuild = true, Vmlinux = null, FullBuild = true });
         Assert.Null(outcome.ModuleFile);
         Assert.False(Directory.Exists(k.Out));
         var info = new CacheEntry(outcome.CacheEntry).ReadInfo()!;
@@ -340,7 +340,7 @@ public class CreatePipelineTests
         // Each object was built with the live-patching flags.
         string cmd = File.ReadAllText(Path.Combine(outcome.CacheEntry, "obj", "fs", "proc", ".cmdline.o.cmd"));
         Assert.Contains("-ffunction-sections -fdata-sections", cmd);
-        Assert.True(k.Create(k.Args() with { Prebuild = true, Vmlinux = null }).CacheReused);
+        Assert.True(k.Create(k.Args() with { Prebuild = true, Vmlinux = null, FullBuild = true }).CacheReused);
     }
 
     [Fact]

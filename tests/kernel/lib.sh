@@ -112,12 +112,24 @@ guest_kpk() {
     echo "$bin"
 }
 
-# make_initramfs BUILD OUT.cpio GUEST_SCRIPT [--with-kpk] [FILE...]: busybox, the guest helpers,
+# gen_init_cpio: the kernel's own initramfs writer, compiled once from the tier's source (every
+# variant, Debian's packaged kernel included, uses it; it makes /dev/console without root).
+gen_init_cpio() {
+    local bin="$TIER_CACHE/gen_init_cpio" src
+    if [ ! -x "$bin" ]; then
+        src="$(unpack_source)"
+        gcc -O2 -o "$bin.partial" "$src/usr/gen_init_cpio.c" || die "cannot compile $src/usr/gen_init_cpio.c"
+        mv "$bin.partial" "$bin"
+    fi
+    echo "$bin"
+}
+
+# make_initramfs OUT.cpio GUEST_SCRIPT [--with-kpk] [FILE...]: busybox, the guest helpers,
 # the case's script as /case.sh and the files (modules, kpk tarballs) in /modules; with
-# --with-kpk, kpk itself as /bin/kpk with the libraries it needs. gen_init_cpio (from the kernel
-# build) makes /dev/console without root.
+# --with-kpk, kpk itself as /bin/kpk with the libraries it needs.
 make_initramfs() {
-    local build="$1" out="$2" script="$3" list busybox kpk="" lib; shift 3
+    local out="$1" script="$2" list busybox kpk="" lib cpio; shift 2
+    cpio="$(gen_init_cpio)" || return 1
     if [ "${1:-}" = --with-kpk ]; then kpk="$(guest_kpk)" || return 1; shift; fi
     busybox=$(command -v busybox) || die "busybox is not installed (busybox-static)"
     list="$out.list"
@@ -142,19 +154,44 @@ make_initramfs() {
             for lib in $(ldd "$kpk" | grep -o '/lib[^ ]*'); do echo "file $lib $(readlink -f "$lib") 0755 0 0"; done
         fi
     } > "$list"
-    "$build/usr/gen_init_cpio" "$list" > "$out" || die "gen_init_cpio failed on $list"
+    "$cpio" "$list" > "$out" || die "gen_init_cpio failed on $list"
 }
 
-# boot BUILD INITRAMFS LOG [TIMEOUT]: boots the kernel under qemu (no KVM: TCG), serial console
-# to LOG; the guest reboots when done and -no-reboot turns that into qemu's exit.
+# boot KERNEL_IMAGE INITRAMFS LOG [TIMEOUT]: boots the kernel under qemu (no KVM: TCG), serial
+# console to LOG, a second serial port (the guest's /dev/ttyS1) to $KPK_SERIAL2 when set; the
+# guest reboots when done and -no-reboot turns that into qemu's exit.
 boot() {
-    local build="$1" initrd="$2" log="$3" timeout="${4:-240}"
+    local image="$1" initrd="$2" log="$3" timeout="${4:-240}" second=()
+    [ -z "${KPK_SERIAL2:-}" ] || second=(-serial "file:$KPK_SERIAL2")
     command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is not installed (qemu-system-x86)"
     timeout --foreground -k 5 "$timeout" qemu-system-x86_64 \
-        -m "${KPK_GUEST_MEM:-256M}" -smp 2 -nographic -no-reboot -monitor none -serial stdio -display none \
-        -kernel "$build/arch/x86/boot/bzImage" -initrd "$initrd" \
+        -m "${KPK_GUEST_MEM:-256M}" -smp 2 -nographic -no-reboot -monitor none -serial stdio "${second[@]}" -display none \
+        -kernel "$image" -initrd "$initrd" \
         -append "console=ttyS0 rodata=off no_timer_check panic=-1 oops=panic loglevel=4" </dev/null >"$log" 2>&1
     local rc=$?
     [ $rc -ne 124 ] || echo "KPK-FAIL the guest did not finish within $timeout s (timeout)" >>"$log"
     return 0
+}
+
+# Debian's own kernel: the newest linux-image-6.1.0-N-cloud-amd64 whose version is the
+# linux-source-6.1 version apt has (so source and binary always match). Prints RELEASE.
+debian_release() {
+    local version pkg release
+    version="$(apt-cache madison linux-source-6.1 | awk -F'|' 'NR==1 {gsub(/ /, "", $2); print $2}')"
+    [ -n "$version" ] || die "apt knows no linux-source-6.1 (apt-get update?)"
+    for pkg in $(apt-cache pkgnames linux-image-6.1.0- | grep -E '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$' | sort -t- -k4,4nr); do
+        if apt-cache madison "$pkg" | awk -F'|' '{gsub(/ /, "", $2); print $2}' | grep -qxF "$version"; then
+            echo "${pkg#linux-image-}"; return
+        fi
+    done
+    die "no linux-image-6.1.0-*-cloud-amd64 at linux-source-6.1's version $version"
+}
+
+# debian_image RELEASE: the unpacked image package kpk create fetched (boot/vmlinuz-RELEASE, lib/modules).
+debian_image() {
+    local release="$1" dir
+    if [ -f "/boot/vmlinuz-$release" ] && [ -d "/lib/modules/$release/kernel" ]; then echo /; return; fi
+    dir=$(ls -d "$KPK_CACHE/debian/${release}_"*/image 2>/dev/null | tail -1)
+    [ -n "$dir" ] && [ -f "$dir/boot/vmlinuz-$release" ] || die "no unpacked linux-image-$release in $KPK_CACHE/debian (kpk create --kernel fetches it)"
+    echo "$dir"
 }

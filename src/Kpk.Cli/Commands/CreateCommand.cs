@@ -10,7 +10,12 @@ public static class CreateCommand
 {
     public static Command Create()
     {
-        var source = new Argument<string>("KERNEL_SOURCE") { Description = "The kernel source tree the running kernel was built from (never modified)" };
+        var source = new Argument<string?>("KERNEL_SOURCE") { Description = "The kernel source tree (or its tarball) the running kernel was built from (never modified); optional with --kernel", Arity = ArgumentArity.ZeroOrOne };
+        var sourceOption = new Option<string?>("--source") { Description = "The kernel source tree or tarball (the same as KERNEL_SOURCE)" };
+        var kernel = new Option<string?>("--kernel") { Description = "A Debian kernel by release (uname -r): source, config, Module.symvers and the debug vmlinux are found or fetched with apt" };
+        var symvers = new Option<string?>("--symvers") { Description = "The kernel's Module.symvers (exported symbols and their CRCs)" };
+        var kallsyms = new Option<string?>("--kallsyms") { Description = "A copy of the target's /proc/kallsyms, instead of a vmlinux with symbols" };
+        var fullBuild = new Option<bool>("--full-build") { Description = "Build the whole original kernel once (as kpatch-build does) instead of only the objects the change affects" };
         var patch = new Option<string[]>("--patch") { Description = "A patch to apply (repeatable, applied in order)", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
         var patchOpt = new Option<string>("--patch-opt", "-p") { Description = "Options for patch(1), e.g. --patch-opt=-p0", DefaultValueFactory = _ => "-p1" };
         var diffext = new Option<string?>("--diffext") { Description = "Each X.EXT in the tree is the new version of X" };
@@ -36,7 +41,7 @@ public static class CreateCommand
         var verbose = CommonOptions.Verbose();
         var cmd = new Command("create", "Build a livepatch module that applies a source change to the running kernel")
         {
-            source, patch, patchOpt, diffext, git, prebuild, series, config, vmlinux, jobs, target, ootModule, ootSource,
+            source, sourceOption, kernel, symvers, kallsyms, fullBuild, patch, patchOpt, diffext, git, prebuild, series, config, vmlinux, jobs, target, ootModule, ootSource,
             cc, skipCc, name, output, id, nonReplace, description, skipCleanup, stripDebug, json, verbose,
         };
         cmd.SetAction(pr =>
@@ -44,7 +49,11 @@ public static class CreateCommand
             var reporter = CliRunner.Reporter(pr.GetValue(verbose));
             var request = CreateRequestBuilder.Build(new CreateArguments
             {
-                KernelSource = pr.GetValue(source)!,
+                KernelSource = Both(pr.GetValue(source), pr.GetValue(sourceOption)),
+                KernelRelease = pr.GetValue(kernel),
+                Symvers = pr.GetValue(symvers),
+                Kallsyms = pr.GetValue(kallsyms),
+                FullBuild = pr.GetValue(fullBuild),
                 Patches = pr.GetValue(patch) ?? [],
                 PatchOptions = pr.GetValue(patchOpt)!,
                 DiffExt = pr.GetValue(diffext),
@@ -73,7 +82,7 @@ public static class CreateCommand
             if (pr.GetValue(json))
             {
                 Console.Out.WriteLine(KpkJson.Serialize(new CreateView(outcome.ModuleFile, outcome.Archive, outcome.CacheEntry,
-                    outcome.CacheReused, outcome.ChangedObjects,
+                    outcome.CacheReused, outcome.OriginalBuild, outcome.ChangedObjects,
                     outcome.Functions.Select(f => new FunctionView(f.Name, f.ParentObject, f.Sympos)).ToList(),
                     outcome.Warnings, outcome.WorkDirectory, outcome.Manifest)));
             }
@@ -87,4 +96,13 @@ public static class CreateCommand
         });
         return cmd;
     }
+
+    /// <summary>KERNEL_SOURCE and --source name the same thing: one of them, or both alike.</summary>
+    private static string? Both(string? positional, string? option)
+    {
+        if (positional != null && option != null && positional != option)
+            throw new KpkException($"KERNEL_SOURCE {positional} and --source {option}: give the source once");
+        return positional ?? option;
+    }
+
 }

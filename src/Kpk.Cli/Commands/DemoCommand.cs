@@ -12,7 +12,7 @@ public static class DemoCommand
         var keep = new Option<bool>("--keep") { Description = "Keep the work directory and print where it is (--objects-only)" };
         var objectsOnly = new Option<bool>("--objects-only") { Description = "Without a kernel: patch, compile and diff one bundled C file, and show the patch object (seconds)" };
         var verbose = CommonOptions.Verbose();
-        var cmd = new Command("demo", "Run kpk's main job on the bundled example: build a small kernel (cached), kpk create a live patch, boot it under qemu, show the behaviour before and after")
+        var cmd = new Command("demo", "Run kpk's main job on the bundled example: live patch Debian's own kernel without building it (its parts fetched with apt, cached), boot it under qemu, show the behaviour before and after")
         {
             keep, objectsOnly, verbose,
         };

@@ -25,6 +25,25 @@ compile() {  # compile REL.c into OBJ/REL.o with a .cmd record like fixdep's
 }
 
 case "$goal" in
+modules_prepare)
+    test -f "$obj/.config"
+    echo "include $src/Makefile" > "$obj/Makefile" ;;
+*/)
+    # make -n DIR/: print, as kbuild does, the compile command of every object of DIR that
+    # this build makes, and each module's object list (runs under -n: the rule starts with +).
+    dir="${goal%/}"
+    for rel in $(cat "$src/vmlinux.objs"); do
+        case "$rel" in "$dir"/*) echo "  $cc $flags \$KCFLAGS -c -o $rel.o $src/$rel.c";; esac
+    done
+    while read -r name rels; do
+        [ -n "$name" ] || continue
+        list=""; mdir=$(dirname "${rels%% *}")
+        for rel in $rels; do
+            case "$rel" in "$dir"/*) echo "  $cc $flags -DMODULE -c -o $rel.o $src/$rel.c";; esac
+            list="$list $(basename "$rel").o"
+        done
+        case "$mdir/" in "$dir"/*) printf "printf '%%s\\\\n' %s | awk '!x[\$0]++ { print(\"%s/\"\$0) }' > %s/%s.mod\n" "$list" "$mdir" "$mdir" "$name";; esac
+    done < "$src/modules.list" ;;
 olddefconfig)
     test -f "$obj/.config"
     # The build directory forwards to the source, as kbuild's O= Makefile does.
