@@ -72,8 +72,8 @@ public static class LivePatchDeb
 
             string debian = CreateDirectory(Path.Combine(stage, ControlDirectory.Name));
             WriteFile(Path.Combine(debian, "control"), Control(manifest, packageName, version, options), 0b110_100_100);
-            WriteFile(Path.Combine(debian, "postinst"), PostInst(release, name, manifest.Replace), 0b111_101_101);
-            WriteFile(Path.Combine(debian, "prerm"), PreRm(name, manifest.Replace), 0b111_101_101);
+            WriteFile(Path.Combine(debian, "postinst"), PostInst(release, name, packageName, manifest.Replace), 0b111_101_101);
+            WriteFile(Path.Combine(debian, "prerm"), PreRm(name, packageName, manifest.Replace), 0b111_101_101);
             long stamp = manifest.Created?.ToUnixTimeSeconds() ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             return BinaryPackageBuilder.Build(stage, options.OutputDirectory, stamp);
         }
@@ -122,7 +122,7 @@ public static class LivePatchDeb
     /// other releases). A failure to load leaves the package installed, saying so: it loads at boot.
     /// After an upgrade of a cumulative patch the module it replaced is unloaded.
     /// </summary>
-    private static string PostInst(string release, string name, bool replace) => $$"""
+    private static string PostInst(string release, string name, string packageName, bool replace) => $$"""
         #!/bin/sh
         # Made by kpk deb: load the live patch now when its kernel is running.
         set -e
@@ -131,7 +131,7 @@ public static class LivePatchDeb
                 echo "{{name}}: installed but not loaded now (see above); kpk.service loads it at the next boot of {{release}}" >&2
             fi
         {{(replace ? $$"""
-                replaced=/run/kpk/replaced-by-upgrade.{{name}}
+                replaced=/run/kpk/upgrade-of-{{packageName}}
                 if [ -f "$replaced" ]; then
                     old=$(cat "$replaced")
                     rm -f "$replaced"
@@ -150,14 +150,14 @@ public static class LivePatchDeb
     /// new one replaces it (its name is left for the new postinst, which unloads it); a stacked one
     /// is undone and the new version loads in its place.
     /// </summary>
-    private static string PreRm(string name, bool replace) => $$"""
+    private static string PreRm(string name, string packageName, bool replace) => $$"""
         #!/bin/sh
         # Made by kpk deb: take the live patch out of the running kernel before it is removed.
         set -e
         {{(replace ? $$"""
             if [ "$1" = upgrade ] && [ -d /sys/module/{{name}} ]; then
                 mkdir -p /run/kpk
-                echo {{name}} > /run/kpk/replaced-by-upgrade.{{name}}
+                echo {{name}} > /run/kpk/upgrade-of-{{packageName}}
                 exit 0
             fi
             """ : "")}}
