@@ -17,6 +17,9 @@ public static class DiffBenchmark
         int rounds = int.Parse(Option(args, "--rounds") ?? "5");
         var sizes = (Option(args, "--synthetic") ?? "1000,4000,16000").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToList();
 
+        // First, so the process's peak working set is this diff's own.
+        VmlinuxPair(Option(args, "--vmlinux-pair") ?? DefaultVmlinuxPair());
+
         if (Directory.Exists(cases)) Conformance(cases, rounds);
         else Console.WriteLine($"conformance pairs: {cases} not found, skipped");
 
@@ -38,6 +41,38 @@ public static class DiffBenchmark
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir != null && !File.Exists(Path.Combine(dir.FullName, "kpk.slnx"))) dir = dir.Parent;
         return Path.Combine(dir?.Parent?.FullName ?? ".", "shared", "conformance", "diff-object", "x86_64");
+    }
+
+    private static string DefaultVmlinuxPair() =>
+        Path.Combine(Environment.GetEnvironmentVariable("KPK_CACHE") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "kpk"),
+            "bench", "vmlinux-o");
+
+    /// <summary>
+    /// The whole kernel at once: vmlinux.o before and after bench/vmlinux-pair.patch (made by
+    /// bench/make-vmlinux-pair), bound to its vmlinux, as LTO and IBT kernels need.
+    /// </summary>
+    private static void VmlinuxPair(string dir)
+    {
+        string orig = Path.Combine(dir, "vmlinux.o.orig"), patched = Path.Combine(dir, "vmlinux.o.patched"), vmlinux = Path.Combine(dir, "vmlinux");
+        if (!File.Exists(orig) || !File.Exists(patched) || !File.Exists(vmlinux))
+        {
+            Console.WriteLine($"vmlinux.o pair: not in {dir} (bench/make-vmlinux-pair makes it), skipped");
+            return;
+        }
+        DiffResult? result = null;
+        int sections = 0;
+        var figures = Measure.Time(() =>
+        {
+            using var o = ElfObject.Read(orig);
+            using var p = ElfObject.Read(patched);
+            sections = o.Sections.Count;
+            result = ObjectDiffer.Diff(o, p, new DiffOptions { Parent = ParentSymbolTable.Load(vmlinux) });
+            if (result.Output != null) ElfWriter.ToBytes(result.Output, new ElfWriteOptions { CompactStringTables = true });
+        });
+        Console.WriteLine($"vmlinux.o pair: {sections} sections, {Measure.Mb(new FileInfo(orig).Length)}: {result!.Outcome} in {figures.Elapsed.TotalSeconds:F2} s " +
+                          $"(reading both, vmlinux's symbols, diffing, writing), allocated {Measure.Mb(figures.AllocatedBytes)}, peak working set {Measure.Mb(figures.PeakWorkingSet)}; " +
+                          $"replaced {string.Join(",", result.Replaced)}; new {string.Join(",", result.New)}" +
+                          (result.Errors.Count > 0 ? "; errors: " + string.Join("; ", result.Errors) : ""));
     }
 
     private static void Conformance(string dir, int rounds)

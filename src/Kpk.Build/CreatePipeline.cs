@@ -234,8 +234,9 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
         string source = SourceTree.Resolve(kernel.Source, request.CacheRoot, reporter, cancel);
         string? release = kernel.Release
             ?? (kernel.Symbols is { IsKallsyms: false } s ? KernelRelease(s.Path) : null)
-            ?? (request.ConfigDirectory is { } dir && File.Exists(Path.Combine(dir, "include", "config", "kernel.release"))
-                ? File.ReadAllText(Path.Combine(dir, "include", "config", "kernel.release")).Trim() : null);
+            ?? RecordedRelease(request.ConfigDirectory)
+            // A tree the kernel was built in records it too (ksplice-create's KERNEL_SOURCE, with System.map as the symbols).
+            ?? RecordedRelease(request.KernelSource is { } tree && Directory.Exists(tree) ? tree : null);
         if (release == null && request.Change != ChangeKind.Prebuild)
             throw new KpkException("the kernel release is unknown (kallsyms does not say it): give --kernel RELEASE, as uname -r prints it");
         string? buildId = kernel.Symbols is { IsKallsyms: false } v ? BuildId(v.Path) : null;
@@ -243,6 +244,11 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
         reporter.Detail($"kernel: release {release ?? "?"}, source {source}, config {kernel.ConfigFile}, symbols {kernel.Symbols?.ToString() ?? "-"}, Module.symvers {kernel.Symvers ?? "-"}");
         return kernel;
     }
+
+    /// <summary>The release kbuild wrote into a build directory (include/config/kernel.release), if any.</summary>
+    private static string? RecordedRelease(string? buildDir) =>
+        buildDir != null && File.Exists(Path.Combine(buildDir, "include", "config", "kernel.release"))
+            ? File.ReadAllText(Path.Combine(buildDir, "include", "config", "kernel.release")).Trim() : null;
 
     private string CheckCompiler(CreateContext ctx)
     {

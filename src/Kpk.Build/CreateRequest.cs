@@ -32,6 +32,8 @@ public sealed record CreateRequest
     public string PatchOptions { get; init; } = "-p1";
     public string? DiffExt { get; init; }
     public string? GitCommit { get; init; }
+    /// <summary>The git ref that names the original (<c>refs/kpk/pre</c>; ksplice-create's is <c>refs/ksplice/pre</c>).</summary>
+    public string GitPreRef { get; init; } = CreatePipeline.PreRef;
     /// <summary>Take the tree's current state as the new original (patches stacked on earlier ones; implies non-replace).</summary>
     public bool Series { get; init; }
 
@@ -60,6 +62,14 @@ public sealed record CreateRequest
     public bool SkipCleanup { get; init; }
     /// <summary>Leave the DWARF of the patched objects out of the module (it is carried by default).</summary>
     public bool StripDebug { get; init; }
+    /// <summary>
+    /// The module's <c>supported:</c> modinfo tag, <c>yes</c> or <c>external</c> (SUSE's kernels refuse a
+    /// module without one at <c>unsupported=0</c>); null writes none.
+    /// </summary>
+    public string? Supported { get; init; }
+
+    /// <summary>The values <see cref="Supported"/> may take: the ones SUSE's kernel loads at every setting.</summary>
+    public static readonly string[] SupportedValues = ["yes", "external"];
 
     /// <summary>The cache root (<c>$KPK_CACHE</c>, else <c>~/.cache/kpk</c>).</summary>
     public required string CacheRoot { get; init; }

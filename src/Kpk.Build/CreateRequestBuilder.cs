@@ -15,6 +15,7 @@ public sealed record CreateArguments
     public string PatchOptions { get; init; } = "-p1";
     public string? DiffExt { get; init; }
     public string? GitCommit { get; init; }
+    public string? GitPreRef { get; init; }
     public bool Prebuild { get; init; }
     public bool Series { get; init; }
     public string? Config { get; init; }
@@ -32,6 +33,7 @@ public sealed record CreateArguments
     public string? Description { get; init; }
     public bool SkipCleanup { get; init; }
     public bool StripDebug { get; init; }
+    public string? Supported { get; init; }
 }
 
 /// <summary>
@@ -57,10 +59,14 @@ public static class CreateRequestBuilder
 
         if (a.DiffExt != null && (a.DiffExt.Length == 0 || a.DiffExt.Contains('/') || a.DiffExt.StartsWith('.')))
             throw new KpkException($"--diffext '{a.DiffExt}': give the extension without a dot, e.g. --diffext new");
+        if (a.GitPreRef != null && (!a.GitPreRef.StartsWith("refs/", StringComparison.Ordinal) || a.GitPreRef.Length == 5 || a.GitPreRef.Contains("..") || a.GitPreRef.Any(char.IsWhiteSpace)))
+            throw new KpkException($"--pre-ref '{a.GitPreRef}': give a git ref under refs/, e.g. refs/ksplice/pre");
         if (a.KernelSource == null && a.KernelRelease == null)
             throw new KpkException("give the kernel's source tree (SRC or --source DIR|TARBALL), or --kernel RELEASE for a distribution kernel");
         if (a.Vmlinux != null && a.Kallsyms != null)
             throw new KpkException("--vmlinux and --kallsyms: give one of them, the kernel's symbols from its vmlinux or from its /proc/kallsyms");
+        if (a.Supported != null && !CreateRequest.SupportedValues.Contains(a.Supported))
+            throw new KpkException($"--supported {a.Supported}: give {string.Join(" or ", CreateRequest.SupportedValues)} (the supported: tag SUSE's kernels check at load)");
         if ((a.OotModule == null) != (a.OotModuleSource == null))
             throw new KpkException("--oot-module and --oot-module-src go together: the module as loaded and its source");
         if (a.OotModule != null && !a.OotModule.EndsWith(".ko", StringComparison.Ordinal))
@@ -117,6 +123,7 @@ public static class CreateRequestBuilder
             PatchOptions = a.PatchOptions,
             DiffExt = a.DiffExt,
             GitCommit = a.GitCommit,
+            GitPreRef = a.GitPreRef ?? CreatePipeline.PreRef,
             Series = a.Series,
             Config = config,
             ConfigDirectory = configDir,
@@ -136,6 +143,7 @@ public static class CreateRequestBuilder
             Description = a.Description,
             SkipCleanup = a.SkipCleanup,
             StripDebug = a.StripDebug,
+            Supported = a.Supported,
             CacheRoot = cache,
         };
         return new Result(request, notes);

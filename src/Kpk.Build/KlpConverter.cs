@@ -34,6 +34,8 @@ public static class KlpConverter
             sym.Binding = SymbolBinding.Global;
         }
         var klpSet = klpSymbols.ToHashSet();
+        // The livepatch core applies .klp.rela sections with the architecture's module loader.
+        var arch = klpSymbols.Count > 0 ? Architecture.For(module.Machine, module.FileName ?? "module") : null;
         int moved = 0;
         var created = new List<string>();
         foreach (var rela in module.Sections.Where(s => s.Type == SectionType.Rela && s.Relocations != null && !s.Name.StartsWith(RelaPrefix, StringComparison.Ordinal)).ToList())
@@ -43,6 +45,10 @@ public static class KlpConverter
             if (bound.Count == 0) continue;
             if (target == null)
                 throw new KpkException($"{module.FileName}: {rela.Name} relocates livepatch symbols but names no target section");
+            foreach (var r in bound)
+                if (!arch!.ModuleLoaderAccepts(r.Type))
+                    throw new KpkException($"{module.FileName}: {target.Name}+0x{r.Offset:x}: {arch.RelocationName(r.Type)} against {r.Symbol!.Name} " +
+                                           $"is not a relocation the {arch.Name} module loader applies (was the patch built with the kernel's flags?)");
             foreach (var group in bound.GroupBy(r => ObjectName(r.Symbol!.Name, module.FileName)))
             {
                 string name = $"{RelaPrefix}{group.Key}.{target.Name}";

@@ -6,7 +6,8 @@ namespace Kpk.Build;
 /// <summary>
 /// Turns kbuild's quiet output ("  CC      fs/proc/cmdline.o") into a progress line every few
 /// seconds, so a ten-minute build does not look hung: how many files were compiled and which
-/// one is being built now. The full output still goes to the log.
+/// one is being built now. The full output still goes to the log, and with -vv
+/// (<see cref="VerbosityLevel.ToolOutput"/>) to the reporter too, line by line.
 /// </summary>
 public sealed class MakeProgress(IReporter reporter, string what, TimeSpan? every = null)
 {
@@ -19,6 +20,7 @@ public sealed class MakeProgress(IReporter reporter, string what, TimeSpan? ever
 
     public void Line(string line)
     {
+        reporter.Detail("  " + line, VerbosityLevel.ToolOutput);
         var text = line.AsSpan().TrimStart();
         int space = text.IndexOf(' ');
         if (space <= 0) return;

@@ -55,7 +55,7 @@ public sealed class ModuleAssembly(CreateContext ctx)
     {
         var request = ctx.Request;
         File.WriteAllText(Path.Combine(ModuleDir, "kpk-hook.c"),
-            HookSource.Generate(request.Name, parents.Select(p => p.Parent).ToList(), request.Replace, request.Description));
+            HookSource.Generate(request.Name, parents.Select(p => p.Parent).ToList(), request.Replace, request.Description, request.Supported));
         File.WriteAllText(Path.Combine(ModuleDir, "Makefile"),
             HookSource.Makefile(request.Name, parents.Select(p => $"kpk-{p.Name}.o")));
         string log = Path.Combine(ctx.Work, "module-build.log");

@@ -42,15 +42,20 @@ public static class ModuleNames
         return name;
     }
 
-    /// <summary>Checks a name given with -n; the error says what is wrong.</summary>
+    /// <summary>
+    /// Checks a name given with -n; the error says what is wrong. '-' is allowed, as kbuild allows it
+    /// in a module's file name (kpatch-build's livepatch-NAME.ko): the module itself is then called
+    /// with '_' in its place, which is how sysfs and kpk's runtime verbs name it.
+    /// </summary>
     public static string Validate(string name)
     {
         if (name.Length == 0) throw new KpkException("-n: the module name is empty");
         if (name.Length > MaxLength)
             throw new KpkException($"-n {name}: a module name has at most {MaxLength} characters (this one has {name.Length})");
         foreach (char c in name)
-            if (!char.IsAsciiLetterOrDigit(c) && c != '_')
-                throw new KpkException($"-n {name}: '{c}' cannot be in a module name (letters, digits and '_' only)");
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('_' or '-'))
+                throw new KpkException($"-n {name}: '{c}' cannot be in a module name (letters, digits, '_' and '-' only)");
+        if (name[0] == '-') throw new KpkException($"-n {name}: a module name cannot start with '-'");
         return name;
     }
 

@@ -91,7 +91,7 @@ public sealed class FullOriginalBuild(CreateContext ctx, string why) : OriginalB
         var progress = new MakeProgress(Ctx.Reporter, "original build");
         var build = Ctx.Make.Kernel(Entry, targets, Entry.LogFile, onLine: progress.Line);
         if (!build.Ok) throw Ctx.BuildFailure("building the original kernel", Entry.LogFile);
-        Ctx.Reporter.Info($"original build done in {Elapsed.Format(watch.Elapsed)}");
+        Ctx.Reporter.Info($"original build done in {ElapsedTime.Format(watch.Elapsed)}");
         Entry.WriteInfo(info with { BuiltTargets = info.BuiltTargets.Union(targets).ToList() });
         return false;
     }
@@ -143,7 +143,7 @@ public sealed class PreparedOriginalBuild(CreateContext ctx) : OriginalBuild(ctx
             File.Copy(Ctx.Kernel.Symvers, Path.Combine(Entry.ObjDir, "Module.symvers"), overwrite: true);
         else if (Kbuild.ConfigValue(Ctx.Kernel.ConfigFile, "CONFIG_MODVERSIONS") == "y")
             throw new KpkException("the kernel has MODVERSIONS, so the module needs its Module.symvers (the CRCs of the exported symbols): give --symvers FILE or a --config build directory holding it");
-        Ctx.Reporter.Info($"kernel build prepared in {Elapsed.Format(watch.Elapsed)}");
+        Ctx.Reporter.Info($"kernel build prepared in {ElapsedTime.Format(watch.Elapsed)}");
         Entry.WriteInfo(info with { BuiltTargets = [PreparedTarget] });
         return false;
     }
@@ -196,7 +196,7 @@ public sealed class PreparedOriginalBuild(CreateContext ctx) : OriginalBuild(ctx
         var progress = new MakeProgress(Ctx.Reporter, "original objects");
         var r = Ctx.Make.Kernel(Entry, plan.Select(p => p.Object), log, verbose: true, onLine: progress.Line);
         if (!r.Ok) throw Ctx.BuildFailure("compiling the original objects", log, keepLog: true);
-        Ctx.Reporter.Detail($"original objects ready in {Elapsed.Format(watch.Elapsed)}");
+        Ctx.Reporter.Detail($"original objects ready in {ElapsedTime.Format(watch.Elapsed)}");
         // What the compiler itself recorded: an object that includes none of the changed files is left out.
         var absolute = change.TouchedFiles.Select(f => RealShadow + "/" + f).ToList();
         var depending = Kbuild.ObjectsUsing(Entry.ObjDir, absolute, Ctx.Cancel, plan.Select(p => p.Object).ToHashSet(StringComparer.Ordinal)).ToHashSet(StringComparer.Ordinal);

@@ -28,7 +28,7 @@ public sealed class PatchedBuild(CreateContext ctx)
                 ctx.Reporter.Stage($"applying {name}");
                 var r = Tool.Run("patch", [.. change.PatchOptions, "--batch", "--forward", "--no-backup-if-mismatch", "--reject-file=-", "-d", tree.Root, "-i", path], null, ctx.Cancel);
                 if (!r.Ok) throw new KpkException($"{name} does not apply to {tree.Source}:\n{r.Output.TrimEnd()}");
-                ctx.Reporter.Detail(r.Output.TrimEnd(), 2);
+                ctx.Reporter.Detail(r.Output.TrimEnd(), VerbosityLevel.ToolOutput);
             }
             var changed = change.TouchedFiles.Where(f => !SameContent(Path.Combine(tree.Root, f), Path.Combine(tree.Source, f))).ToList();
             if (changed.Count == 0)

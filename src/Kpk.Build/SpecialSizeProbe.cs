@@ -13,18 +13,16 @@ namespace Kpk.Build;
 /// </summary>
 public static partial class SpecialSizeProbe
 {
-    /// <summary>Marker name → (section size name for DiffOptions, C expression, config guard).</summary>
-    private static readonly (string Key, string Expr, string? Guard, string? Include)[] Probes =
-    [
-        ("bug", "sizeof(struct bug_entry)", "CONFIG_GENERIC_BUG", "linux/bug.h"),
-        ("jump", "sizeof(struct jump_entry)", "CONFIG_JUMP_LABEL", "linux/jump_label.h"),
-        ("alt", "sizeof(struct alt_instr)", null, "asm/alternative.h"),
-        ("para", "sizeof(struct paravirt_patch_site)", "CONFIG_PARAVIRT", "asm/paravirt_types.h"),
-        ("static_call", "sizeof(struct static_call_site)", "CONFIG_HAVE_STATIC_CALL_INLINE", "linux/static_call_types.h"),
-        ("orc", "sizeof(struct orc_entry)", "CONFIG_UNWINDER_ORC", "asm/orc_types.h"),
-        ("ex", "sizeof(struct exception_table_entry)", null, "asm/extable.h"),
-        ("printk", "sizeof(struct pi_entry)", "CONFIG_PRINTK_INDEX", "linux/printk.h"),
-    ];
+    /// <summary>The measurable sizes of the special-section table, each with the configs that give the kernel that table.</summary>
+    private static IEnumerable<(string Key, SizeMeasure Measure, string ArchGuard)> Probes() =>
+        SpecialSectionTable.All
+            .Where(k => k.SizeKey != null && k.Measure != null)
+            .GroupBy(k => k.SizeKey!)
+            .Select(g => (g.Key, g.First().Measure!, ArchGuard(g.Aggregate(Arches.None, (a, k) => a | k.Arches))));
+
+    /// <summary>A preprocessor condition true on the kernels of those architectures.</summary>
+    private static string ArchGuard(Arches arches) =>
+        arches == Arches.All ? "1" : string.Join(" || ", Architecture.Known.Where(a => (arches & a.Id) != 0).Select(a => $"defined({a.KernelConfig})"));
 
     public const string ProbeFile = "kpk_sizes";
 
@@ -38,26 +36,28 @@ public static partial class SpecialSizeProbe
         sb.AppendLine("#if __has_include(<linux/module.h>)");
         sb.AppendLine("#include <linux/module.h>");
         sb.AppendLine("#endif");
-        foreach (var p in Probes)
+        foreach (var p in Probes())
         {
-            if (p.Include == null) continue;
-            if (p.Guard != null) sb.AppendLine($"#ifdef {p.Guard}");
-            sb.AppendLine($"#include <{p.Include}>");
-            if (p.Guard != null) sb.AppendLine("#endif");
+            sb.AppendLine($"#if {Condition(p.ArchGuard, p.Measure.ConfigGuard)}");
+            sb.AppendLine($"#include <{p.Measure.Header}>");
+            sb.AppendLine("#endif");
         }
         sb.AppendLine("#define KPK_SIZE(name, val) asm volatile(\"\\n.ascii \\\"->KPK \" #name \" %0\\\"\" : : \"i\" (val))");
         sb.AppendLine("void kpk_sizes(void);");
         sb.AppendLine("void kpk_sizes(void)");
         sb.AppendLine("{");
-        foreach (var p in Probes)
+        foreach (var p in Probes())
         {
-            if (p.Guard != null) sb.AppendLine($"#ifdef {p.Guard}");
-            sb.AppendLine($"\tKPK_SIZE({p.Key}, {p.Expr});");
-            if (p.Guard != null) sb.AppendLine("#endif");
+            sb.AppendLine($"#if {Condition(p.ArchGuard, p.Measure.ConfigGuard)}");
+            sb.AppendLine($"\tKPK_SIZE({p.Key}, {p.Measure.Expression});");
+            sb.AppendLine("#endif");
         }
         sb.AppendLine("}");
         return sb.ToString();
     }
+
+    private static string Condition(string archGuard, string? configGuard) =>
+        configGuard == null ? $"({archGuard})" : $"({archGuard}) && defined({configGuard})";
 
     [GeneratedRegex(@"->KPK (\w+) \$?(\d+)")]
     private static partial Regex Marker();

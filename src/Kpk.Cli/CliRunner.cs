@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using Kpk.Core;
 
 namespace Kpk.Cli;
@@ -10,7 +12,22 @@ namespace Kpk.Cli;
 /// </summary>
 public static class CliRunner
 {
-    public static int Invoke(RootCommand root, string[] args)
+    public static int Invoke(RootCommand root, string[] args) =>
+        Run(() =>
+        {
+            var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            var parsed = Parse(root, args);
+            if (parsed.Errors.Count > 0 && parsed.Action is ParseErrorAction)
+            {
+                // Not the whole help on stdout: one line on stderr, and the exit status of a usage error.
+                Console.Error.WriteLine(UsageError.Describe(parsed));
+                return ExitCodes.Usage;
+            }
+            return parsed.Invoke(config);
+        });
+
+    /// <summary>Runs a verb's body with Ctrl-C handling and kpk's error reporting (the drop-in commands report their own first).</summary>
+    public static int Run(Func<int> body)
     {
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -24,9 +41,7 @@ public static class CliRunner
         try
         {
             Cancellation = cancel.Token;
-            var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
-            // No @response files: arguments starting with @ are data for some verbs (guards' --path @FILE, symbols).
-            return root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).Invoke(config);
+            return body();
         }
         catch (KpkException e)
         {
@@ -51,6 +66,10 @@ public static class CliRunner
         }
     }
 
+    // No @response files: arguments starting with @ are data for some verbs (guards' --path @FILE, symbols).
+    public static ParseResult Parse(RootCommand root, IReadOnlyList<string> args) =>
+        root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+
     /// <summary>Cancelled on Ctrl-C; long-running verbs pass it down.</summary>
     public static CancellationToken Cancellation { get; private set; }
 
@@ -62,10 +81,14 @@ public static class CommonOptions
 {
     public static Option<bool> Json() => new("--json") { Description = "Print the result as JSON on stdout" };
 
+    /// <summary>
+    /// <c>-v</c>, counted: <c>-v</c> is 1, <c>-vv</c>, <c>-v -v</c> and <c>--verbose --verbose</c> are 2, and so on
+    /// (the <see cref="IReporter"/> levels). The option takes no value, so the count is how often it was named.
+    /// </summary>
     public static Option<int> Verbose() => new("--verbose", "-v")
     {
-        Description = "Show more detail (repeat for even more)",
+        Description = "Show more detail: -v what kpk decides, -vv also the output of the tools it runs",
         Arity = ArgumentArity.Zero,
-        CustomParser = r => r.Tokens.Count == 0 ? 1 : r.Tokens.Count,
+        CustomParser = r => r.Parent is OptionResult option ? option.IdentifierTokenCount : 1,
     };
 }

@@ -50,7 +50,7 @@ public sealed record DiffView(string Outcome, IReadOnlyList<string> Replaced, IR
 
 public sealed record TaintFlagView(int Bit, string Letter, ulong Value, string Name, string Reason, bool Suse);
 
-public sealed record TaintView(ulong Value, string Hex, string Tainted, IReadOnlyList<TaintFlagView> Flags,
+public sealed record TaintView(ulong Value, string Hex, string Tainted, string Layout, IReadOnlyList<TaintFlagView> Flags,
     IReadOnlyList<int> UnknownBits, string? Supported);
 
 public sealed record WedgeBuildView(string Package, string File, long Size, string Version, string Architecture, string? InstalledSize);

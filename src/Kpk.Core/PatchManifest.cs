@@ -68,9 +68,33 @@ public sealed record PatchManifest
             throw new KpkException($"{source}: name \"{manifest.Name}\" is not a module name");
         if (!ModuleName.IsValid(manifest.Id))
             throw new KpkException($"{source}: id \"{manifest.Id}\" may only hold letters, digits, '-' and '_'");
-        if (manifest.Objects == null || manifest.Objects.Count == 0)
-            throw new KpkException($"{source}: objects is empty; a live patch patches at least one function");
+        CheckObjects(manifest.Objects, source);
         return manifest;
+    }
+
+    /// <summary>
+    /// Every object is "vmlinux" or a module name and patches at least one function, each named once
+    /// as a kernel symbol; the whole manifest is checked before anything acts on it.
+    /// </summary>
+    private static void CheckObjects(IReadOnlyDictionary<string, string[]>? objects, string source)
+    {
+        if (objects == null || objects.Count == 0)
+            throw new KpkException($"{source}: objects is missing or empty; a live patch patches at least one function");
+        foreach (var (obj, functions) in objects)
+        {
+            if (!ModuleName.IsValid(obj))
+                throw new KpkException($"{source}: object \"{obj}\" is neither vmlinux nor a module name");
+            if (functions == null || functions.Length == 0)
+                throw new KpkException($"{source}: object {obj} lists no functions; a live patch patches at least one");
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (string? function in functions)
+            {
+                if (function == null || !SymbolName.IsValid(function))
+                    throw new KpkException($"{source}: object {obj}: {(function == null ? "null" : $"\"{function}\"")} is not a function name");
+                if (!seen.Add(function))
+                    throw new KpkException($"{source}: object {obj}: function {function} is listed twice");
+            }
+        }
     }
 
     private static void Require(string? value, string field, string source)
@@ -79,9 +103,19 @@ public sealed record PatchManifest
     }
 }
 
+/// <summary>Kernel symbol names as kallsyms and the livepatch sysfs show them.</summary>
+public static class SymbolName
+{
+    /// <summary>KSYM_NAME_LEN is 512 with the NUL; printable, without blanks or the "," sysfs puts before the position.</summary>
+    public static bool IsValid(string name) =>
+        name.Length is > 0 and < 512 && name.All(c => c is > ' ' and < (char)0x7f and not ',' and not '/');
+}
+
 /// <summary>The manifest's JSON, generated at compile time (no reflection, so the native binary can read it).</summary>
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    // A key given twice would let two readers of one manifest see different patches.
+    AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(PatchManifest))]
 internal sealed partial class ManifestJsonContext : JsonSerializerContext;
 

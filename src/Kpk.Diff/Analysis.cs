@@ -24,7 +24,8 @@ internal static class Analysis
         MarkGroupedSections(obj);
         ReplaceSectionSymbols(obj);
         ResolveStrings(obj);
-        FindFentryCalls(obj);
+        obj.Arch.ResolveIndirections(obj);
+        obj.Arch.FindTraceSites(obj);
     }
 
     /// <summary>
@@ -33,15 +34,28 @@ internal static class Analysis
     /// </summary>
     private static void BundleSymbols(Obj obj)
     {
+        // ld -r merges same-named sections: a static function several files define (an
+        // out-of-line copy of a header inline) is then several symbols in one .text.NAME. Such a
+        // section belongs to none of them.
+        var owners = new Dictionary<Sec, List<Sym>>();
         foreach (var sym in obj.Symbols)
         {
             if (sym.Sec == null || !IsBundleable(sym)) continue;
-            // With call padding (CONFIG_CALL_PADDING) a function starts after 16 bytes of nops
-            // that belong to its __pfx_ symbol, in the same section.
-            bool padded = sym.IsFunc && sym.Value == 16 && obj.FindSymbol("__pfx_" + sym.Name)?.Sec == sym.Sec;
-            if (sym.Value != 0 && !padded)
-                throw new KpkException($"{obj.File}: symbol {sym.Name} is at offset {sym.Value} of its own section {sym.Sec.Name}, expected 0");
-            sym.Sec.Sym = sym;
+            if (!owners.TryGetValue(sym.Sec, out var list)) owners[sym.Sec] = list = new List<Sym>(1);
+            list.Add(sym);
+        }
+        foreach (var (sec, candidates) in owners)
+        {
+            if (candidates.Count > 1) continue;
+            var sym = candidates[0];
+            // What may precede a function in its section (ftrace padding, a TOC pointer) is the architecture's.
+            bool entry = sym.Value == 0 || (sym.IsFunc && obj.Arch.IsEntryOffset(obj, sym));
+            // In an ld -r object, bytes before it are another unit's copy whose symbol the link
+            // dropped (a weak COND_SYSCALL stub overridden by the real one): merged, no owner.
+            if (!entry && obj.CompilationUnits > 1) continue;
+            if (!entry)
+                throw new KpkException($"{obj.File}: symbol {sym.Name} is at offset {sym.Value} of its own section {sec.Name}, expected 0");
+            sec.Sym = sym;
         }
     }
 
@@ -76,14 +90,14 @@ internal static class Analysis
             int cold = sym.Name.IndexOf(".cold", StringComparison.Ordinal);
             if (cold > 0)
             {
-                sym.Parent = obj.FindSymbol(sym.Name[..cold])
+                sym.Parent = obj.FindSymbol(sym.Name[..cold], sym)
                     ?? throw new KpkException($"{obj.File}: cannot find the function {sym.Name[..cold]} that {sym.Name} was split from");
             }
             else
             {
                 int part = sym.Name.IndexOf(".part.", StringComparison.Ordinal);
                 if (part <= 0) continue;
-                sym.Parent = obj.FindSymbol(sym.Name[..part]);
+                sym.Parent = obj.FindSymbol(sym.Name[..part], sym);
             }
             if (sym.Parent == sym) sym.Parent = null;
             sym.Parent?.Children.Add(sym);
@@ -118,13 +132,9 @@ internal static class Analysis
                     rela.Addend -= (long)rela.Sym.Value;
                     continue;
                 }
-                long bias;
-                if (rela.Type is X86_64Relocation.Pc32 or X86_64Relocation.Plt32)
-                    bias = sec.Base!.IsText ? (long)(obj.Instructions.For(sec.Base, obj.File).NextInstructionAfter(rela.Offset) - rela.Offset) : 0;
-                else if (rela.Type is X86_64Relocation.R64 or X86_64Relocation.R32S)
-                    bias = 0;
-                else
-                    continue;
+                var kind = obj.Arch.Kind(rela.Type);
+                if (kind == ReferenceKind.Other) continue;
+                long bias = obj.TargetOffset(sec, rela) - rela.Addend;
 
                 symbolsBySection ??= obj.Symbols.Where(s => s.Sec != null && s.Type != SymbolType.Section)
                     .GroupBy(s => s.Sec!).ToDictionary(g => g.Key, g => g.ToList());
@@ -133,7 +143,7 @@ internal static class Analysis
                 foreach (var sym in candidates)
                 {
                     long start = (long)sym.Value, end = (long)(sym.Value + sym.Size);
-                    bool pastEnd = !target.Sec.IsText && rela.Type == X86_64Relocation.R32S
+                    bool pastEnd = !target.Sec.IsText && kind == ReferenceKind.Absolute
                         && rela.Addend == (long)target.Sec.Size && end == (long)target.Sec.Size;
                     // gcc may point just past the last object of a data section (a loop bound); that
                     // place belongs to the last object, which is what the reference is about.
@@ -166,34 +176,27 @@ internal static class Analysis
     }
 
     /// <summary>
-    /// A function the livepatch core can redirect starts with a call to __fentry__ (or the nop
-    /// that replaced it, recorded in __mcount_loc).
+    /// The ftrace sites the compiler recorded in <paramref name="section"/> (__mcount_loc,
+    /// __patchable_function_entries: one address per function), for functions whose site was
+    /// not seen in their code.
     /// </summary>
-    private static void FindFentryCalls(Obj obj)
+    public static void FindRecordedTraceSites(Obj obj, string section)
     {
-        foreach (var sym in obj.Symbols)
+        foreach (var list in obj.Sections.Where(s => s.IsRela && s.Base!.Name == section))
         {
-            if (!sym.IsFunc || sym.Sec?.Rela == null) continue;
-            Rela? first = null;
-            foreach (var r in sym.Sec.Rela.Relas)
-                if (r.Offset >= sym.Value && r.Offset < sym.Value + Math.Max(sym.Size, 1) && (first == null || r.Offset < first.Offset)) first = r;
-            if (first?.Sym?.Name == "__fentry__")
+            foreach (var r in list.Relas)
             {
-                sym.HasFentry = true;
-                sym.FentryOffset = first.Offset - 1 - sym.Value;
-            }
-        }
-        var mcount = obj.FindSection("__mcount_loc")?.Rela;
-        if (mcount == null) return;
-        foreach (var r in mcount.Relas)
-        {
-            if (r.Sym is { IsFunc: true } f && r.Addend >= 0 && (ulong)r.Addend < Math.Max(f.Size, 1) && !f.HasFentry)
-            {
-                f.HasFentry = true;
-                f.FentryOffset = (ulong)r.Addend;
+                if (r.Sym is { IsFunc: true } f && r.Addend >= -(long)PreEntryLimit && r.Addend < (long)Math.Max(f.Size, 1) && !f.HasFentry)
+                {
+                    f.HasFentry = true;
+                    f.FentryOffset = r.Addend;
+                }
             }
         }
     }
+
+    /// <summary>How far before its symbol a function's ftrace site may be (aarch64 puts two nops there).</summary>
+    private const ulong PreEntryLimit = 16;
 
     /// <summary>
     /// Static locals that must never be matched across the objects and are always new: lockdep
@@ -225,6 +228,19 @@ internal static class Analysis
     {
         string? sec = sym.Type == SymbolType.Section ? sym.Name : sym.Type == SymbolType.Object ? sym.Sec?.Name : null;
         return sec is "__verbose" or "__dyndbg";
+    }
+
+    /// <summary>
+    /// clang's anonymous constants (<c>.data..L__unnamed_N</c>, <c>.rodata..L__unnamed_N</c>: UBSAN
+    /// descriptors and the type descriptors they point to): their numbers follow emission order
+    /// and are not stable between builds, so they are never paired by name; they are compared by
+    /// content where referenced, and a patched function carries fresh copies.
+    /// </summary>
+    public static bool IsAnonymousConstant(Sec? sec)
+    {
+        if (sec == null) return false;
+        string name = sec.IsRela && sec.Base != null ? sec.Base.Name : sec.Name;
+        return name.Contains("..L__unnamed_", StringComparison.Ordinal);
     }
 
     /// <summary>An ordinary function-level static variable, named <c>var.N</c> by the compiler.</summary>

@@ -1,4 +1,3 @@
-using Iced.Intel;
 using Kpk.Elf;
 
 namespace Kpk.Diff;
@@ -9,7 +8,7 @@ namespace Kpk.Diff;
 /// string they mean, not by numbers that shift), and a change that only moves a __LINE__ number
 /// passed to WARN/BUG/might_sleep/printk is not a change.
 /// </summary>
-internal sealed class Comparison(Obj orig, Obj patched, List<string> fatal)
+internal sealed class Comparison(Obj orig, Obj patched, List<string> fatal, List<string> warnings)
 {
     public void Run()
     {
@@ -116,9 +115,14 @@ internal sealed class Comparison(Obj orig, Obj patched, List<string> fatal)
                 MarkSame(fn);
             }
         }
+        // kpatch's KPATCH_FORCE_UNSAFE skipped the activeness check of its old core module; the
+        // kernel's livepatch has no such thing per function, so it is only reported.
+        foreach (var r in patched.FindSection(".kpatch.force")?.Rela?.Relas ?? [])
+            warnings.Add($"KPATCH_FORCE_UNSAFE({r.Sym?.Name}) has no effect: the kernel's livepatch cannot skip the consistency model for one function (kpk apply --force forces a whole transition)");
         // The markers' own symbols are scaffolding, not new globals of the patch.
         foreach (var sym in patched.Symbols)
             if (sym.Name.StartsWith("__kpatch_ignore_func_", StringComparison.Ordinal) || sym.Name.StartsWith("__kpk_ignore_func_", StringComparison.Ordinal)
+                || sym.Name.StartsWith("__kpatch_force_func_", StringComparison.Ordinal)
                 || sym.Name.StartsWith("__UNIQUE_ID_kpatch_ignore_section_", StringComparison.Ordinal) || sym.Name.StartsWith("__UNIQUE_ID_kpk_ignore_section_", StringComparison.Ordinal))
                 sym.Status = Status.Same;
     }
@@ -144,7 +148,7 @@ internal sealed class Comparison(Obj orig, Obj patched, List<string> fatal)
             return;
         }
         // Rebuilt for the patch whatever they hold.
-        if (sec.Name is "__mcount_loc" or ".rela__mcount_loc" or "__patchable_function_entries" or ".rela__patchable_function_entries")
+        if (SpecialSectionTable.Find(sec.IsRela ? sec.Base!.Name : sec.Name) is { Grouping: EntryGrouping.Regenerated })
         {
             sec.Status = Status.Same;
             return;
@@ -170,15 +174,35 @@ internal sealed class Comparison(Obj orig, Obj patched, List<string> fatal)
     public static bool IsUbsanData(string name) =>
         name.StartsWith(".data..Lubsan", StringComparison.Ordinal) || name.StartsWith(".data.rel.local..Lubsan", StringComparison.Ordinal);
 
-    public static bool RelaEqual(Rela a, Rela b)
+    public static bool RelaEqual(Rela a, Rela b) => a.Type == b.Type && a.Offset == b.Offset && SameTarget(a, b);
+
+    /// <summary>Whether two references mean the same thing: the same symbol (numbers aside), place in it, or string.</summary>
+    private static bool SameTarget(Rela a, Rela b, int depth = 0)
     {
-        if (a.Type != b.Type || a.Offset != b.Offset) return false;
+        // Through a table of addresses (ppc64le's .toc): what the table entries mean, not their positions.
+        if (a.Via != null || b.Via != null) return a.Via != null && b.Via != null && SameTarget(a.Via, b.Via, depth);
+        if (a.ViaConstant != null || b.ViaConstant != null) return a.ViaConstant == b.ViaConstant;
         if (a.Sym == null || b.Sym == null) return a.Sym == b.Sym && a.Addend == b.Addend;
+        if (Analysis.IsAnonymousConstant(a.Sym.Sec) || Analysis.IsAnonymousConstant(b.Sym.Sec))
+            return a.Addend == b.Addend && a.Sym.Value == b.Sym.Value && SameContent(a.Sym.Sec!, b.Sym.Sec, depth);
         // .altinstr_aux holds code inert in modules; where exactly a reference points in it is irrelevant.
         if (a.Sym.Name == ".altinstr_aux" && b.Sym.Name == ".altinstr_aux") return true;
         if (a.String != null) return b.String != null && a.String == b.String;
         if (a.Addend != b.Addend) return false;
         return Mangling.SameIgnoringNumbers(a.Sym.Name, b.Sym.Name);
+    }
+
+    /// <summary>Anonymous constants are the same when their bytes and what they refer to are (they nest a few levels at most).</summary>
+    private static bool SameContent(Sec a, Sec? b, int depth)
+    {
+        if (b == null || !Analysis.IsAnonymousConstant(a) || !Analysis.IsAnonymousConstant(b) || depth > 8) return false;
+        if (!a.Data.SequenceEqual(b.Data)) return false;
+        var ra = a.Rela?.Relas ?? [];
+        var rb = b.Rela?.Relas ?? [];
+        if (ra.Count != rb.Count) return false;
+        for (int i = 0; i < ra.Count; i++)
+            if (ra[i].Type != rb[i].Type || ra[i].Offset != rb[i].Offset || !SameTarget(ra[i], rb[i], depth + 1)) return false;
+        return true;
     }
 
     private static readonly string[] LineNumberConsumers =
@@ -189,41 +213,39 @@ internal sealed class Comparison(Obj orig, Obj patched, List<string> fatal)
 
     /// <summary>
     /// True when the code differs only in instructions that load a line number (an immediate
-    /// moved to %esi or %edx) ahead of a call to a WARN/might_sleep/printk-style helper.
+    /// moved to an argument register; see <see cref="Architecture.LoadsLineNumber"/>) ahead of a
+    /// call to a WARN/might_sleep/printk-style helper.
     /// </summary>
     private bool LineNumberChangeOnly(Sec sec)
     {
         if (sec.IsRela || !sec.IsText || sec.Size != sec.Twin!.Size || sec.Rela == null || sec.Rela.Status != Status.Same)
             return false;
-        var mine = patched.Instructions.For(sec, patched.File).Instructions;
-        var theirs = orig.Instructions.For(sec.Twin, orig.File).Instructions;
+        var mine = patched.Instructions.For(sec);
+        var theirs = orig.Instructions.For(sec.Twin);
         if (mine.Count != theirs.Count) return false;
         var newData = sec.Data;
         var oldData = sec.Twin.Data;
         bool lineOnly = false;
         for (int i = 0; i < mine.Count; i++)
         {
-            Instruction x = mine[i], y = theirs[i];
-            if (x.Length != y.Length || x.IP != y.IP) return false;
-            int at = (int)x.IP;
-            if (newData.Slice(at, x.Length).SequenceEqual(oldData.Slice(at, y.Length))) continue;
-            if (!LoadsLineNumber(x) || !LoadsLineNumber(y)) return false;
-            if (!CallsLineNumberConsumerAfter(sec.Rela, x.NextIP)) return false;
+            ulong start = mine.Start(i), end = mine.End(i);
+            if (start != theirs.Start(i) || end != theirs.End(i)) return false;
+            var x = newData[(int)start..(int)end];
+            var y = oldData[(int)start..(int)end];
+            if (x.SequenceEqual(y)) continue;
+            if (!patched.Arch.LoadsLineNumber(x) || !patched.Arch.LoadsLineNumber(y)) return false;
+            if (!CallsLineNumberConsumerAfter(sec.Rela, end)) return false;
             lineOnly = true;
         }
         return lineOnly;
     }
 
-    private static bool LoadsLineNumber(in Instruction insn) =>
-        insn.Code is Code.Mov_r32_imm32 or Code.Mov_r64_imm64 or Code.Mov_rm32_imm32
-        && insn.Op0Kind == OpKind.Register
-        && insn.Op0Register is Register.ESI or Register.EDX or Register.RSI or Register.RDX;
-
     private static bool CallsLineNumberConsumerAfter(Sec rela, ulong end)
     {
         foreach (var r in rela.Relas.Where(r => r.Offset >= end).OrderBy(r => r.Offset))
         {
-            if (r.String != null || r.Sym == null) continue;
+            // Arguments: strings, and loads through the TOC (ppc64le) of the format and file name.
+            if (r.String != null || r.Sym == null || r.Via != null || r.ViaConstant != null) continue;
             string name = r.Sym.Name;
             if (name.StartsWith("__warned.", StringComparison.Ordinal) || name.StartsWith("__already_done.", StringComparison.Ordinal)
                 || name.StartsWith("__func__.", StringComparison.Ordinal)) continue;

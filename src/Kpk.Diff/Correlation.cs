@@ -19,15 +19,34 @@ internal sealed class Correlation(Obj orig, Obj patched, List<string> warnings)
 
     private void CorrelateSections()
     {
+        // Sections no one symbol owns pair by exact name first: an ld -r object holds many whose
+        // names differ only in a number (.rodata.__func__.33, .rodata.__func__.34), each merged
+        // from several units. (A function's own section pairs by its number-free name, in order:
+        // gcc renumbers .constprop.N clones.)
+        var exact = new Dictionary<string, List<Sec>>(StringComparer.Ordinal);
+        foreach (var p in patched.Sections.Where(Unowned))
+        {
+            if (!exact.TryGetValue(p.Name, out var same)) exact[p.Name] = same = new List<Sec>(1);
+            same.Add(p);
+        }
+        PairSections(name => exact.GetValueOrDefault(name), Unowned);
         var candidates = Index(patched.Sections, s => s.Name);
+        PairSections(name => candidates.GetValueOrDefault(Mangling.Key(name)), _ => true);
+    }
+
+    private static bool Unowned(Sec s) => (s.IsRela ? s.Base! : s).Sym == null;
+
+    private void PairSections(Func<string, List<Sec>?> candidatesFor, Func<Sec, bool> which)
+    {
         foreach (var o in orig.Sections)
         {
-            if (o.Twin != null) continue;
-            if (!candidates.TryGetValue(Mangling.Key(o.Name), out var list)) continue;
+            if (o.Twin != null || !which(o)) continue;
+            if (candidatesFor(o.Name) is not { } list) continue;
             foreach (var p in list)
             {
                 if (p.Twin != null) continue;
                 if (Analysis.IsSpecialStatic(o.IsRela ? o.Base!.SecSym : o.SecSym)) continue;
+                if (Analysis.IsAnonymousConstant(o)) continue;
                 // Group sections must match exactly to be paired; changed groups are not supported.
                 if (o.Elf.Type == SectionType.Group && !o.Data.SequenceEqual(p.Data)) continue;
                 PairSection(o, p);
@@ -45,11 +64,16 @@ internal sealed class Correlation(Obj orig, Obj patched, List<string> warnings)
             if (Analysis.IsSpecialStatic(o)) continue;
             // .LCn labels point at strings (mostly for the bug table); their numbers mean nothing.
             if (o.Type == SymbolType.NoType && o.Name.StartsWith(".LC", StringComparison.Ordinal)) continue;
+            // Mapping symbols share a few names across every section: they say nothing about twins.
+            if (orig.Arch.IsMappingSymbol(o)) continue;
+            if (o.Type == SymbolType.Section && Analysis.IsAnonymousConstant(o.Sec)) continue;
             if (!candidates.TryGetValue(Mangling.Key(o.Name), out var list)) continue;
             foreach (var p in list)
             {
                 if (p.Twin != null || p.Type != o.Type) continue;
                 if (o.Sec is { Elf.Type: SectionType.Group } && o.Sec.Twin != p.Sec) continue;
+                // A local pairs with the same-named local of the same compilation unit (ld -r objects hold several).
+                if (o.File != null && p.File != null && o.File.Name != p.File.Name) continue;
                 PairSymbol(o, p);
                 break;
             }

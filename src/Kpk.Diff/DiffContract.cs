@@ -34,44 +34,46 @@ public sealed record LivepatchBinding(string Name, string ParentObject, ulong Sy
     public const string SymbolPrefix = ".klp.sym.";
 }
 
-/// <summary>Entry sizes of the special sections whose entries are kept or dropped per function.</summary>
+/// <summary>
+/// Entry sizes of the special sections, by the size keys of <see cref="SpecialSectionTable"/>
+/// (bug, ex, jump, alt, ...): measured from the kernel or given by the user. A key not given
+/// takes the object's architecture's default.
+/// </summary>
 public sealed record SpecialSectionSizes
 {
-    // Defaults: the x86_64 sizes the conformance data states. A real kernel's come from its own
-    // DWARF or headers (the build driver measures them) and override these.
-    public int Bug { get; init; } = 12;
-    public int ExTable { get; init; } = 12;
-    public int Jump { get; init; } = 24;
-    public int AltInstructions { get; init; } = 13;
-    public int ParaInstructions { get; init; } = 16;
-    public int StaticCallSites { get; init; } = 8;
-    public int Orc { get; init; } = 6;
-    public int PrintkIndex { get; init; } = 44;
+    private readonly IReadOnlyDictionary<string, int> _sizes;
 
-    /// <summary>Parses overrides like <c>bug=12,jump=16</c> (names: bug, ex, jump, alt, para, static_call, orc, printk).</summary>
+    public SpecialSectionSizes() : this(new Dictionary<string, int>(StringComparer.Ordinal)) { }
+
+    private SpecialSectionSizes(IReadOnlyDictionary<string, int> sizes) => _sizes = sizes;
+
+    /// <summary>The sizes given, by key.</summary>
+    public IReadOnlyDictionary<string, int> Given => _sizes;
+
+    /// <summary>The size given for <paramref name="key"/>, or null to use the architecture's default.</summary>
+    public int? Of(string key) => _sizes.TryGetValue(key, out int size) ? size : null;
+
+    /// <summary>Parses overrides like <c>bug=12,jump=16</c>; the keys are the table's size keys (or their long names).</summary>
     public SpecialSectionSizes With(string overrides)
     {
-        var result = this;
+        var sizes = new Dictionary<string, int>(_sizes, StringComparer.Ordinal);
         foreach (var part in overrides.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var kv = part.Split('=', 2);
             if (kv.Length != 2 || !int.TryParse(kv[1], out int size) || size <= 0)
                 throw new Kpk.Core.KpkException($"special section size '{part}': expected NAME=BYTES, e.g. jump=16");
-            result = kv[0] switch
-            {
-                "bug" => result with { Bug = size },
-                "ex" or "ex_table" => result with { ExTable = size },
-                "jump" => result with { Jump = size },
-                "alt" or "altinstructions" => result with { AltInstructions = size },
-                "para" or "parainstructions" => result with { ParaInstructions = size },
-                "static_call" or "static_call_sites" => result with { StaticCallSites = size },
-                "orc" => result with { Orc = size },
-                "printk" or "printk_index" => result with { PrintkIndex = size },
-                _ => throw new Kpk.Core.KpkException($"special section size '{part}': unknown section '{kv[0]}' (bug, ex, jump, alt, para, static_call, orc, printk)"),
-            };
+            string key = SpecialSectionTable.SizeKeyAliases.GetValueOrDefault(kv[0]) ?? kv[0];
+            if (!SpecialSectionTable.SizeKeys.Contains(key))
+                throw new Kpk.Core.KpkException($"special section size '{part}': unknown section '{kv[0]}' ({string.Join(", ", SpecialSectionTable.SizeKeys)})");
+            sizes[key] = size;
         }
-        return result;
+        return new SpecialSectionSizes(sizes);
     }
+
+    public bool Equals(SpecialSectionSizes? other) =>
+        other != null && _sizes.Count == other._sizes.Count && _sizes.All(kv => other.Of(kv.Key) == kv.Value);
+
+    public override int GetHashCode() => _sizes.Count;
 }
 
 /// <summary>How to diff one object pair.</summary>
@@ -96,7 +98,10 @@ public sealed record DiffOptions
 public sealed record DiffResult
 {
     public required DiffOutcome Outcome { get; init; }
-    /// <summary>Existing functions the patch replaces, named as in the object (e.g. <c>copy_process.part.8</c>).</summary>
+    /// <summary>
+    /// Existing functions the patch replaces, named as in the object (e.g. <c>copy_process.part.8</c>);
+    /// for <see cref="DiffOutcome.Unsupported"/>, the functions found changed before the refusal.
+    /// </summary>
     public IReadOnlyList<string> Replaced { get; init; } = [];
     /// <summary>Functions that exist only in the patched object and are carried in the patch.</summary>
     public IReadOnlyList<string> New { get; init; } = [];

@@ -62,8 +62,13 @@ internal sealed class Sym(ElfSymbol elf, string name)
     public readonly List<Sym> Children = new();
     /// <summary>Starts with an ftrace call (__fentry__), so the livepatch core can redirect it.</summary>
     public bool HasFentry;
-    /// <summary>Offset of the fentry call within the function, when known.</summary>
-    public ulong FentryOffset;
+    /// <summary>
+    /// For a local: the STT_FILE symbol of the file block it sits in (an object made by ld -r has
+    /// one block per compilation unit). Null for globals and in objects without file symbols.
+    /// </summary>
+    public Sym? File;
+    /// <summary>Offset of the ftrace site from the function's symbol, when known (before it on aarch64).</summary>
+    public long FentryOffset;
 
     public SymbolType Type => Elf.Type;
     public SymbolBinding Binding => Elf.Binding;
@@ -83,7 +88,14 @@ internal sealed class Rela(ulong offset, uint type, Sym? sym, long addend)
     public long Addend = addend;
     /// <summary>When the target is a string-literal section: the string referred to.</summary>
     public string? String;
-    public override string ToString() => $"{Offset:x} {X86_64Relocation.Name(Type)} {Sym?.Name}{Addend:+0;-0}";
+    /// <summary>
+    /// When the reference goes through a table of addresses (ppc64le's .toc): the table entry's
+    /// own relocation, which says what is meant; null when the entry is a constant (see <see cref="ViaConstant"/>).
+    /// </summary>
+    public Rela? Via;
+    /// <summary>When the reference goes through such a table to an entry without a relocation: the entry's value.</summary>
+    public ulong? ViaConstant;
+    public override string ToString() => $"{Offset:x} type {Type} {Sym?.Name}{Addend:+0;-0}";
 }
 
 /// <summary>One of the two objects being compared, indexed for the differ.</summary>
@@ -96,12 +108,15 @@ internal sealed class Obj
     public Dictionary<ElfSection, Sec> SecOf { get; } = new();
     public Dictionary<ElfSymbol, Sym> SymOf { get; } = new();
     private readonly Dictionary<string, Sec> _byName = new(StringComparer.Ordinal);
-    private Dictionary<string, Sym>? _symByName;
+    private Dictionary<string, List<Sym>>? _symByName;
     private InstructionMaps? _instructions;
 
-    public Obj(ElfObject elf)
+    public Architecture Arch { get; }
+
+    public Obj(ElfObject elf, Architecture arch)
     {
         Elf = elf;
+        Arch = arch;
         foreach (var s in elf.Sections)
         {
             var sec = new Sec(s);
@@ -109,9 +124,12 @@ internal sealed class Obj
             SecOf[s] = sec;
             _byName.TryAdd(s.Name, sec);
         }
+        Sym? file = null;
         foreach (var y in elf.Symbols)
         {
             var sym = new Sym(y, y.Name);
+            if (y.Type == SymbolType.File) file = sym;
+            else if (y.Binding == SymbolBinding.Local) sym.File = file;
             if (y.Section != null) sym.Sec = SecOf[y.Section];
             if (y.Type == SymbolType.Section && sym.Sec != null)
             {
@@ -133,30 +151,41 @@ internal sealed class Obj
         }
     }
 
-    public Sec? FindSection(string name) => _byName.GetValueOrDefault(name);
+    /// <summary>How many STT_FILE blocks the object has: more than one for an object made by ld -r.</summary>
+    public int CompilationUnits => _units ??= Symbols.Count(s => s.Type == SymbolType.File);
+    private int? _units;
 
-    public Sym? FindSymbol(string name)
+        public Sec? FindSection(string name) => _byName.GetValueOrDefault(name);
+
+    public Sym? FindSymbol(string name) => SymbolsNamed(name)?[0];
+
+    /// <summary>
+    /// The symbol of that name that belongs with <paramref name="near"/>: in its file block when
+    /// several compilation units define the name (ld -r), else the first.
+    /// </summary>
+    public Sym? FindSymbol(string name, Sym near)
+    {
+        var all = SymbolsNamed(name);
+        if (all == null) return null;
+        return all.Count == 1 || near.File == null ? all[0] : all.Find(s => s.File == near.File) ?? all.Find(s => !s.IsLocal) ?? all[0];
+    }
+
+    private List<Sym>? SymbolsNamed(string name)
     {
         if (_symByName == null)
         {
-            _symByName = new Dictionary<string, Sym>(StringComparer.Ordinal);
-            foreach (var s in Symbols) _symByName.TryAdd(s.Name, s);
+            _symByName = new Dictionary<string, List<Sym>>(StringComparer.Ordinal);
+            foreach (var s in Symbols)
+            {
+                if (!_symByName.TryGetValue(s.Name, out var list)) _symByName[s.Name] = list = new List<Sym>(1);
+                list.Add(s);
+            }
         }
         return _symByName.GetValueOrDefault(name);
     }
 
-    public InstructionMaps Instructions => _instructions ??= new InstructionMaps();
+    public InstructionMaps Instructions => _instructions ??= new InstructionMaps(Arch, File);
 
-    /// <summary>
-    /// Where a relocation really points within its symbol: for a PC-relative reference from code
-    /// the addend is biased by the distance from the relocated field to the end of the instruction.
-    /// </summary>
-    public long TargetOffset(Sec relaSec, Rela rela)
-    {
-        var text = relaSec.Base!;
-        if (!text.IsText || !(rela.Type is X86_64Relocation.Pc32 or X86_64Relocation.Plt32))
-            return rela.Addend;
-        ulong next = Instructions.For(text, File).NextInstructionAfter(rela.Offset);
-        return rela.Addend + (long)(next - rela.Offset);
-    }
+    /// <summary>Where a relocation really points within its symbol (see <see cref="Architecture.TargetOffset"/>).</summary>
+    public long TargetOffset(Sec relaSec, Rela rela) => Arch.TargetOffset(this, relaSec, rela);
 }

@@ -64,11 +64,16 @@ internal sealed class Inclusion(Obj patched, List<string> fatal)
 
     private void IncludeStandardElements()
     {
+        // In an ld -r object (vmlinux.o) .rodata and the string sections are every unit's:
+        // only what the carried code refers to comes along, through those references.
+        bool oneUnit = patched.CompilationUnits <= 1;
         foreach (var sec in patched.Sections)
         {
             // .rodata (switch tables) and string literals are local to the functions using them.
-            if (sec.Name is ".shstrtab" or ".strtab" or ".symtab" or ".rodata" or ".note.GNU-stack"
-                || (sec.Name.StartsWith(".rodata.", StringComparison.Ordinal) && sec.Name.Contains(".str1.", StringComparison.Ordinal)))
+            if (sec.Name is ".shstrtab" or ".strtab" or ".symtab" or ".note.GNU-stack"
+                || (oneUnit && sec.Name == ".rodata")
+                || (oneUnit && sec.Name.StartsWith(".rodata.", StringComparison.Ordinal) && sec.Name.Contains(".str1.", StringComparison.Ordinal))
+                || patched.Arch.StandardSections.Contains(sec.Name))
                 IncludeSection(sec);
         }
     }
@@ -130,6 +135,13 @@ internal sealed class Inclusion(Obj patched, List<string> fatal)
     /// <summary>Every change must be in the patch, and some changes cannot be patched at all.</summary>
     public void Verify()
     {
+        foreach (var sym in patched.Symbols)
+        {
+            // Mapping symbols ($x, $d) of what is carried keep telling disassemblers code from data.
+            if (patched.Arch.IsMappingSymbol(sym) && sym.Sec is { Include: true }) sym.Include = true;
+            if (sym.IsFunc && sym.Status == Status.Changed && sym.Include)
+                fatal.AddRange(patched.Arch.CheckChangedFunction(patched, sym));
+        }
         var explained = new HashSet<Sec>();
         foreach (var sec in patched.Sections)
         {

@@ -25,8 +25,11 @@ public static class ObjectDiffer
     {
         reporter ??= NullReporter.Instance;
         CheckHeaders(original, patchedObject);
-        var orig = new Obj(original);
-        var patched = new Obj(patchedObject);
+        DiffInputValidation.Check(original);
+        DiffInputValidation.Check(patchedObject);
+        var arch = Architecture.For(original.Machine, original.FileName ?? "<object>");
+        var orig = new Obj(original, arch);
+        var patched = new Obj(patchedObject, arch);
         var warnings = new List<string>();
         var fatal = new List<string>();
         try
@@ -34,14 +37,14 @@ public static class ObjectDiffer
             Analysis.Prepare(orig);
             Analysis.Prepare(patched);
             new Correlation(orig, patched, warnings).Run();
-            new Comparison(orig, patched, fatal).Run();
-            if (fatal.Count > 0) return Unsupported(fatal, warnings);
+            new Comparison(orig, patched, fatal, warnings).Run();
+            if (fatal.Count > 0) return Unsupported(fatal, warnings, patched);
 
             var inclusion = new Inclusion(patched, fatal);
             inclusion.Run();
             new SpecialSections(patched, options, fatal, warnings).Run();
             inclusion.Verify();
-            if (fatal.Count > 0) return Unsupported(fatal, warnings);
+            if (fatal.Count > 0) return Unsupported(fatal, warnings, patched);
             if (options.KeepDebugInfo) inclusion.IncludeDebugInfo();
 
             var replacedSyms = patched.Symbols.Where(s => s.IsFunc && s.Status == Status.Changed && s.Parent == null && s.Include).ToList();
@@ -54,7 +57,7 @@ public static class ObjectDiffer
 
             var builder = new PatchObjectBuilder(patched, options, fatal);
             var output = builder.Build(replacedSyms);
-            if (fatal.Count > 0) return Unsupported(fatal, warnings);
+            if (fatal.Count > 0) return Unsupported(fatal, warnings, patched);
             return new DiffResult
             {
                 Outcome = DiffOutcome.Patched,
@@ -69,12 +72,19 @@ public static class ObjectDiffer
         }
         catch (UnsupportedChangeException e)
         {
-            return Unsupported(e.Reasons, warnings);
+            return Unsupported(e.Reasons, warnings, null);
         }
     }
 
-    private static DiffResult Unsupported(IReadOnlyList<string> reasons, List<string> warnings) =>
-        new() { Outcome = DiffOutcome.Unsupported, Errors = reasons.Distinct().ToList(), Warnings = warnings };
+    /// <summary>A refusal, with the functions found changed so far (what the patch would have replaced), as the reference reports them.</summary>
+    private static DiffResult Unsupported(IReadOnlyList<string> reasons, List<string> warnings, Obj? patched) => new()
+    {
+        Outcome = DiffOutcome.Unsupported,
+        Errors = reasons.Distinct().ToList(),
+        Warnings = warnings,
+        Replaced = patched?.Symbols.Where(s => s.IsFunc && s.Status == Status.Changed && s.Parent == null && s.Twin != null)
+            .Select(s => s.Name).ToList() ?? [],
+    };
 
     private static void CheckHeaders(ElfObject a, ElfObject b)
     {

@@ -7,18 +7,17 @@ namespace Kpk.Diff;
 /// Builds the patch object from what was included: sections and symbols copied from the patched
 /// object, functions made local with a global alias per replaced function, references that only
 /// the livepatch core can resolve turned into <c>.klp.sym.*</c> symbols, and a fresh
-/// __mcount_loc for the functions it carries.
+/// list of ftrace sites (__mcount_loc or __patchable_function_entries) for the functions it carries.
 /// </summary>
 internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<string> fatal)
 {
-    private readonly ElfObject _out = new() { FileName = options.PatchName + ".o" };
+    private readonly ElfObject _out = new(ElfType.Rel, patched.Elf.Machine) { FileName = options.PatchName + ".o", Flags = patched.Elf.Flags };
     private readonly Dictionary<Sec, ElfSection> _sections = new();
     private readonly Dictionary<Sym, ElfSymbol> _symbols = new();
     private readonly Dictionary<string, ElfSymbol> _klpSymbols = new(StringComparer.Ordinal);
     private readonly List<LivepatchBinding> _bindings = new();
     private readonly List<ReplacedFunction> _functions = new();
-    private ParentSymbolTable.FileBlock? _block;
-    private bool _blockLooked;
+    private readonly Dictionary<Sym, ParentSymbolTable.FileBlock> _blocks = new();
 
     public IReadOnlyList<LivepatchBinding> Bindings => _bindings;
     public IReadOnlyList<ReplacedFunction> Functions => _functions;
@@ -39,7 +38,7 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
         CopySymbols();
         foreach (var fn in replaced) AddAlias(fn);
         CopyRelocations();
-        AddMcountLoc();
+        AddTraceSites();
         DropUnusedUndefinedSymbols();
         return _out;
     }
@@ -166,31 +165,53 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
             found = options.Parent.HasGlobal(name) || sym.Status != Status.New;
             return 0;
         }
-        var block = FileBlock();
+        var block = sym.File != null ? FileBlock(sym.File) : null;
         ulong? pos = block != null ? options.Parent.LocalSympos(block, name) : options.Parent.AnyLocalSympos(name);
         found = pos != null;
         return pos ?? 0;
     }
 
-    private ParentSymbolTable.FileBlock? FileBlock()
+    /// <summary>
+    /// The parent's file block of one compilation unit of the object: the one whose locals
+    /// include that unit's (an object made by ld -r has several units, each its own block).
+    /// </summary>
+    private ParentSymbolTable.FileBlock FileBlock(Sym file)
     {
-        if (_blockLooked) return _block;
-        _blockLooked = true;
-        var file = patched.Symbols.FirstOrDefault(s => s.Type == SymbolType.File);
-        if (file == null) return null;
+        if (_blocks.TryGetValue(file, out var known)) return known;
         // Symbols of sections the linker throws away (.discard.addressable's __UNIQUE_ID_s) are in
         // the object but never in the parent's symbol table: they cannot identify the file block.
-        var locals = (patched.Symbols.Where(s => s.IsLocal && s.Twin != null && s.Sec != null
+        var locals = FileLocals(file).Where(s => s.Twin != null && s.Sec != null
                 && s.Type is SymbolType.Func or SymbolType.Object && !Analysis.IsSpecialStatic(s)
                 && !s.Sec.Name.StartsWith(".discard", StringComparison.Ordinal))
-            .Select(s => s.Twin!.Name)).ToList();
-        string fileName = file.Twin?.Name ?? file.Name;
-        // The object's own globals help place its locals where the parent has no file symbols (kallsyms).
-        var globals = patched.Symbols.Where(s => !s.IsLocal && s.Sec != null && s.Twin != null && s.Type is SymbolType.Func or SymbolType.Object)
             .Select(s => s.Twin!.Name).ToList();
-        _block = options.Parent.FindBlock(fileName, locals, globals)
-            ?? throw new KpkException($"{options.Parent.Source}: no symbols of {fileName} match the original object's locals; is it the right {options.ParentName}?");
-        return _block;
+        string fileName = file.Twin?.Name ?? file.Name;
+        // The object's own globals help place its locals where the parent has no file symbols
+        // (kallsyms); they belong to no one unit of an object that holds several (ld -r).
+        bool oneUnit = patched.Symbols.Count(s => s.Type == SymbolType.File) == 1;
+        var globals = oneUnit
+            ? patched.Symbols.Where(s => !s.IsLocal && s.Sec != null && s.Twin != null && s.Type is SymbolType.Func or SymbolType.Object)
+                .Select(s => s.Twin!.Name).ToList()
+            : [];
+        var block = options.Parent.FindBlock(fileName, locals, globals)
+            ?? throw new KpkException($"{options.Parent.Source}: no symbols of {fileName} (the file symbol of {patched.File}) match the original object's locals; is it the right {options.ParentName}?");
+        _blocks[file] = block;
+        return block;
+    }
+
+    private Dictionary<Sym, List<Sym>>? _localsByFile;
+
+    private List<Sym> FileLocals(Sym file)
+    {
+        if (_localsByFile == null)
+        {
+            _localsByFile = new Dictionary<Sym, List<Sym>>();
+            foreach (var s in patched.Symbols.Where(s => s.File != null))
+            {
+                if (!_localsByFile.TryGetValue(s.File!, out var list)) _localsByFile[s.File!] = list = new List<Sym>();
+                list.Add(s);
+            }
+        }
+        return _localsByFile.GetValueOrDefault(file) ?? [];
     }
 
     private void CopyRelocations()
@@ -222,9 +243,8 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
         }
     }
 
-    private static bool IsSpecialSection(string name) => name is "__bug_table" or ".fixup" or "__ex_table" or "__jump_table"
-        or ".printk_index" or ".smp_locks" or ".parainstructions" or ".static_call_sites" or ".altinstructions"
-        or ".retpoline_sites" or ".return_sites" or ".call_sites" or ".orc_unwind_ip";
+    private static bool IsSpecialSection(string name) =>
+        SpecialSectionTable.Find(name) is { Grouping: not EntryGrouping.Regenerated };
 
     /// <summary>
     /// The symbol a relocation of the patch refers to. Defined in the patch: itself. Otherwise a
@@ -243,7 +263,7 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
         {
             // A pointer taken to a replaced function must keep meaning the original, which stays
             // valid after the patch module is gone.
-            if (rela.Type == X86_64Relocation.R32S && sym.IsFunc && sym.Parent == null && sym.Status == Status.Changed
+            if (patched.Arch.TakesFunctionAddress(rela) && sym.IsFunc && sym.Parent == null && sym.Status == Status.Changed
                 && rela.Addend == 0 && !sym.Name.Contains('.') && !special)
                 return Bind(sym, SymbolType.Func, relaSec);
             return copy;
@@ -294,17 +314,18 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
     }
 
     /// <summary>ftrace must know the new functions too, so later patches can replace them in turn.</summary>
-    private void AddMcountLoc()
+    private void AddTraceSites()
     {
         var functions = patched.Symbols.Where(s => s.Include && s.IsFunc && s.Status != Status.Same && s.HasFentry
                                                   && _symbols.TryGetValue(s, out var c) && c.Section != null).ToList();
         if (functions.Count == 0) return;
-        var loc = new ElfSection("__mcount_loc", SectionType.ProgBits, SectionFlags.Alloc)
+        string name = patched.Arch.TraceSiteSection;
+        var loc = new ElfSection(name, SectionType.ProgBits, SectionFlags.Alloc)
         {
             Alignment = 8,
             Data = new byte[functions.Count * 8],
         };
-        var rela = new ElfSection(".rela__mcount_loc", SectionType.Rela, SectionFlags.InfoLink)
+        var rela = new ElfSection(".rela" + name, SectionType.Rela, SectionFlags.InfoLink)
         {
             Alignment = 8,
             EntrySize = 24,
@@ -312,7 +333,7 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
             InfoSection = loc,
         };
         for (int i = 0; i < functions.Count; i++)
-            rela.Relocations!.Add(new ElfRelocation((ulong)i * 8, X86_64Relocation.R64, _symbols[functions[i]], (long)functions[i].FentryOffset));
+            rela.Relocations!.Add(new ElfRelocation((ulong)i * 8, patched.Arch.Pointer64, _symbols[functions[i]], functions[i].FentryOffset));
         int symtabAt = _out.Sections.IndexOf(_out.SymbolTable!);
         _out.Sections.Insert(symtabAt, loc);
         _out.Sections.Insert(symtabAt + 1, rela);

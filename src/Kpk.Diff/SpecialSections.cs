@@ -11,50 +11,42 @@ namespace Kpk.Diff;
 /// </summary>
 internal sealed class SpecialSections(Obj patched, DiffOptions options, List<string> fatal, List<string> warnings)
 {
-    private sealed record Table(string Name, Func<int>? FixedSize, bool IsJump = false, bool IsStaticCall = false);
-
-    private IEnumerable<Table> Tables()
-    {
-        var s = options.SpecialSizes;
-        yield return new Table("__bug_table", () => s.Bug);
-        yield return new Table(".fixup", null);
-        yield return new Table("__ex_table", () => s.ExTable);
-        yield return new Table("__jump_table", () => s.Jump, IsJump: true);
-        yield return new Table(".printk_index", () => s.PrintkIndex);
-        yield return new Table(".smp_locks", () => 4);
-        yield return new Table(".parainstructions", () => s.ParaInstructions);
-        yield return new Table(".static_call_sites", () => s.StaticCallSites, IsStaticCall: true);
-        yield return new Table(".altinstructions", () => s.AltInstructions);
-        yield return new Table(".retpoline_sites", () => 4);
-        yield return new Table(".return_sites", () => 4);
-        yield return new Table(".call_sites", () => 4);
-    }
-
     public void Run()
     {
         // .fixup groups are found through __ex_table's references, which must be read before
-        // __ex_table is itself rebuilt.
+        // __ex_table is itself rebuilt (the table lists .fixup first).
         Dictionary<long, long>? fixupMoves = null;
-        bool altinstr = false;
-        foreach (var table in Tables())
+        foreach (var kind in SpecialSectionTable.All)
         {
-            var sec = patched.FindSection(table.Name);
+            if (!kind.AppliesTo(patched.Arch) || kind.Grouping == EntryGrouping.Regenerated) continue;
+            var sec = patched.FindSection(kind.Name);
             if (sec?.Rela == null) continue;
-            if (table.Name == ".fixup") fixupMoves = RebuildFixup(sec.Rela);
-            else Rebuild(sec.Rela, table, table.Name == "__ex_table" ? fixupMoves : null);
-            if (table.Name == ".altinstructions" && sec.Include) altinstr = true;
+            switch (kind.Grouping)
+            {
+                case EntryGrouping.ExceptionFixups:
+                    fixupMoves = RebuildFixup(sec.Rela, kind);
+                    break;
+                case EntryGrouping.Parallel:
+                    RebuildParallel(sec, kind);
+                    break;
+                default:
+                    Rebuild(sec.Rela, kind, kind.Name == "__ex_table" ? fixupMoves : null);
+                    break;
+            }
+            if (kind.Companion != null && sec.Include) IncludeWhole(kind.Companion);
         }
-        if (altinstr) IncludeAltReplacement();
-        RebuildOrc();
     }
 
     /// <summary>An entry is kept when one of its relocations points into a function the patch carries.</summary>
-    private bool KeepGroup(List<Rela> entry, ulong start, Sec table, Table kind)
+    private bool KeepGroup(List<Rela> entry, ulong start, Sec table, SpecialSectionKind kind)
     {
         if (!entry.Any(r => r.Sym is { IsFunc: true, Sec.Include: true })) return false;
-        if (kind.IsJump) return CheckKey(entry, start, table, keyIndex: 2, "jump label");
-        if (kind.IsStaticCall) return CheckKey(entry, start, table, keyIndex: 1, "static call");
-        return true;
+        return kind.Check switch
+        {
+            EntryCheck.JumpKey => CheckKey(entry, start, table, keyIndex: 2, "jump label"),
+            EntryCheck.StaticCallKey => CheckKey(entry, start, table, keyIndex: 1, "static call"),
+            _ => true,
+        };
     }
 
     /// <summary>Relocations grouped by the entry they fall in, in one pass: tables can hold tens of thousands of entries.</summary>
@@ -115,10 +107,10 @@ internal sealed class SpecialSections(Obj patched, DiffOptions options, List<str
         return null;
     }
 
-    private void Rebuild(Sec rela, Table table, Dictionary<long, long>? fixupMoves)
+    private void Rebuild(Sec rela, SpecialSectionKind kind, Dictionary<long, long>? fixupMoves)
     {
         var sec = rela.Base!;
-        int entry = table.FixedSize!();
+        int entry = kind.EntrySize(patched.Arch, options.SpecialSizes);
         if (entry <= 0) throw new KpkException($"entry size of {sec.Name} must be positive");
         var src = sec.Data;
         var dest = new byte[src.Length];
@@ -130,7 +122,7 @@ internal sealed class SpecialSections(Obj patched, DiffOptions options, List<str
         {
             ulong at = (ulong)e * (ulong)entry;
             ulong size = Math.Min((ulong)entry, (ulong)src.Length - at);
-            if (!KeepGroup(groups[e], at, sec, table)) continue;
+            if (!KeepGroup(groups[e], at, sec, kind)) continue;
             foreach (var r in groups[e])
             {
                 r.Offset = r.Offset - at + destOffset;
@@ -162,7 +154,7 @@ internal sealed class SpecialSections(Obj patched, DiffOptions options, List<str
     /// .fixup holds variable-sized code stubs, each starting where an __ex_table entry points.
     /// Returns where each kept stub moved, so __ex_table's references can follow.
     /// </summary>
-    private Dictionary<long, long> RebuildFixup(Sec rela)
+    private Dictionary<long, long> RebuildFixup(Sec rela, SpecialSectionKind kind)
     {
         var sec = rela.Base!;
         var moves = new Dictionary<long, long>();
@@ -185,7 +177,7 @@ internal sealed class SpecialSections(Obj patched, DiffOptions options, List<str
             ulong end = i + 1 < startArray.Length ? startArray[i + 1] : (ulong)src.Length;
             if (at >= (ulong)src.Length || end <= at) continue;
             ulong size = end - at;
-            if (!KeepGroup(groups[i], at, sec, new Table(".fixup", null))) continue;
+            if (!KeepGroup(groups[i], at, sec, kind)) continue;
             foreach (var r in groups[i])
             {
                 r.Offset = r.Offset - at + destOffset;
@@ -200,9 +192,10 @@ internal sealed class SpecialSections(Obj patched, DiffOptions options, List<str
         return moves;
     }
 
-    private void IncludeAltReplacement()
+    /// <summary>Code that kept entries point into (.altinstr_replacement), carried whole.</summary>
+    private void IncludeWhole(string name)
     {
-        var sec = patched.FindSection(".altinstr_replacement");
+        var sec = patched.FindSection(name);
         if (sec == null) return;
         sec.Include = true;
         foreach (var sym in patched.Symbols.Where(y => y.Sec == sec)) sym.Include = true;
@@ -212,21 +205,20 @@ internal sealed class SpecialSections(Obj patched, DiffOptions options, List<str
             if (r.Sym != null) Inclusion.IncludeSymbol(r.Sym);
     }
 
-    /// <summary>ORC unwind entries are split in two parallel tables: .orc_unwind and .orc_unwind_ip.</summary>
-    private void RebuildOrc()
+    /// <summary>Entries split in two parallel tables (ORC: .orc_unwind_ip holds the addresses, .orc_unwind the entries).</summary>
+    private void RebuildParallel(Sec ip, SpecialSectionKind kind)
     {
-        var orc = patched.FindSection(".orc_unwind");
-        var ip = patched.FindSection(".orc_unwind_ip");
-        if (orc == null || ip?.Rela == null) return;
-        int entry = options.SpecialSizes.Orc;
+        var orc = patched.FindSection(kind.ParallelTable!);
+        if (orc == null || ip.Rela == null) return;
+        int entry = kind.EntrySize(patched.Arch, options.SpecialSizes);
         if (orc.Size % (ulong)entry != 0)
         {
-            fatal.Add($".orc_unwind is {orc.Size} bytes, not a multiple of the ORC entry size {entry}");
+            fatal.Add($"{orc.Name} is {orc.Size} bytes, not a multiple of its entry size {entry}");
             return;
         }
         if (ip.Size != orc.Size / (ulong)entry * 4)
         {
-            fatal.Add(".orc_unwind and .orc_unwind_ip do not describe the same number of entries");
+            fatal.Add($"{orc.Name} and {ip.Name} do not describe the same number of entries");
             return;
         }
         var src = orc.Data;

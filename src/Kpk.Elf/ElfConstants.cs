@@ -1,6 +1,6 @@
 namespace Kpk.Elf;
 
-// Numeric values from the System V gABI and the x86-64 psABI. Named as in <elf.h> so that
+// Numeric values from the System V gABI and the processor psABIs. Named as in <elf.h> so that
 // anyone who knows ELF can read the code without a glossary.
 
 public static class ElfClass { public const byte Elf64 = 2; }
@@ -10,7 +10,18 @@ public enum ElfType : ushort { None = 0, Rel = 1, Exec = 2, Dyn = 3, Core = 4 }
 
 public static class ElfMachine
 {
+    public const ushort Ppc64 = 21;
     public const ushort X86_64 = 62;
+    public const ushort Aarch64 = 183;
+
+    /// <summary>The machine as readelf names it, for messages and dumps.</summary>
+    public static string Name(ushort machine) => machine switch
+    {
+        X86_64 => "x86-64",
+        Ppc64 => "PowerPC64",
+        Aarch64 => "AArch64",
+        _ => $"machine {machine}",
+    };
 }
 
 public enum SectionType : uint

@@ -21,12 +21,12 @@ public static class ElfDump
         {
             relocations = obj.Sections.Where(s => s.Relocations != null && s.Relocations.Count > 0)
                 .Select(s => new RelocationSectionView(s.Name, s.InfoSection?.Name ?? "-",
-                    s.Relocations!.Select(r => new RelocationView(r.Offset, X86_64Relocation.Name(r.Type),
+                    s.Relocations!.Select(r => new RelocationView(r.Offset, RelocationTypes.Name(obj.Machine, r.Type),
                         r.Symbol == null ? "*ABS*" : SymbolName(r.Symbol), r.Addend)).ToList()))
                 .ToList();
         }
         return new ElfView(obj.FileName ?? "-", obj.Type.ToString().ToUpperInvariant(),
-            obj.Machine == ElfMachine.X86_64 ? "x86-64" : obj.Machine.ToString(), sections, symbols, relocations);
+            ElfMachine.Name(obj.Machine), sections, symbols, relocations);
     }
 
     public static void WriteText(ElfView view, TextWriter w)

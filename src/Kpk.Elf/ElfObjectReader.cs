@@ -125,7 +125,9 @@ internal static class ElfObjectReader
                     ulong info = ElfImage.U64(e, 8);
                     var sym = SymbolAt(info >> 32, $"section {i} ({s.Name}) relocation {k}");
                     long addend = rela ? (long)ElfImage.U64(e, 16) : 0;
-                    list.Add(new ElfRelocation(ElfImage.U64(e, 0), (uint)info, sym, addend));
+                    ulong offset = ElfImage.U64(e, 0);
+                    if (obj.Type == ElfType.Rel) CheckPlace(image.FileName, s, k, offset, (uint)info, obj.Machine);
+                    list.Add(new ElfRelocation(offset, (uint)info, sym, addend));
                 }
                 s.Relocations = list;
             }
@@ -139,5 +141,18 @@ internal static class ElfObjectReader
             }
         }
         return obj;
+    }
+
+    /// <summary>
+    /// In a relocatable object r_offset is a place inside the relocated section, and the bytes the
+    /// relocation writes (their number known for x86-64, at least one otherwise) must be there too.
+    /// </summary>
+    private static void CheckPlace(string file, ElfSection rela, int k, ulong offset, uint type, ushort machine)
+    {
+        if (rela.InfoSection is not { } target || target.Type == SectionType.NoBits) return;
+        ulong width = (ulong)Math.Max(1, machine == ElfMachine.X86_64 ? X86_64Relocation.Width(type) : 1);
+        ulong size = target.Size;
+        if (offset > size || size - offset < width)
+            throw new ElfFormatException(file, $"section {rela.Index} ({rela.Name}) relocation {k}: offset 0x{offset:x} ({width} bytes) lies outside section {target.Name} ({size} bytes)");
     }
 }

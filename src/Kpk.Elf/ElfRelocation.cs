@@ -18,5 +18,5 @@ public sealed class ElfRelocation
     /// <summary>For SHT_REL sections the addend is implicit (stored in place) and this is 0.</summary>
     public long Addend { get; set; }
 
-    public override string ToString() => $"{Offset:x} {X86_64Relocation.Name(Type)} {Symbol?.Name ?? "*ABS*"}{Addend:+0;-0}";
+    public override string ToString() => $"{Offset:x} type {Type} {Symbol?.Name ?? "*ABS*"}{Addend:+0;-0}";
 }

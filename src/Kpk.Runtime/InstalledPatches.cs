@@ -55,7 +55,7 @@ public sealed class InstalledPatches(RuntimeContext context)
         Directory.CreateDirectory(dir);
         string target = System.IO.Path.Combine(dir, name + ".ko");
         string manifestPath = System.IO.Path.ChangeExtension(target, ".json");
-        AtomicFile.Write(target, output => { using var input = File.OpenRead(module.Path); input.CopyTo(output); });
+        AtomicFile.WriteAllBytes(target, package.ReadModule());
         if (package.Manifest != null) package.Manifest.Write(manifestPath);
         else if (File.Exists(manifestPath)) File.Delete(manifestPath); // a stale manifest would lie about the new module
         new KpkUnit(Root).Install(kpkExecutable);
@@ -63,12 +63,15 @@ public sealed class InstalledPatches(RuntimeContext context)
         return new InstalledPatch(name, release, target, package.Manifest);
     }
 
-    /// <summary>Removes every installed copy of the patch (all releases). Does not unload it: that is <c>kpk undo</c>.</summary>
-    public IReadOnlyList<InstalledPatch> Uninstall(string nameOrId)
+    /// <summary>
+    /// Removes every installed copy of the patch (all releases, or only <paramref name="release"/>'s).
+    /// Does not unload it: that is <c>kpk undo</c>.
+    /// </summary>
+    public IReadOnlyList<InstalledPatch> Uninstall(string nameOrId, string? release = null)
     {
         string name = ModuleName.Normalize(nameOrId);
         var all = All();
-        var matches = all.Where(p => p.Name == name || p.Id == nameOrId).ToList();
+        var matches = all.Where(p => (ModuleName.Normalize(p.Name) == name || p.Id == nameOrId) && (release == null || p.Release == release)).ToList();
         if (matches.Count == 0)
             throw new KpkException($"no installed live patch {nameOrId}; " +
                                    (all.Count == 0 ? "none is installed" : "installed: " + string.Join(", ", all.Select(p => $"{p.Name} ({p.Release})"))));

@@ -49,6 +49,7 @@ public sealed class KlpStructures
 
     private KlpStructures(ElfObject module)
     {
+        uint? pointer = RelocationTypes.Pointer64(module.Machine);
         // Only allocated sections hold the structures; .debug_info also points at them, and must not count.
         foreach (var rela in module.Sections.Where(s => s.IsRelocation && s.InfoSection is { IsAlloc: true } && s.Relocations != null))
         {
@@ -57,8 +58,8 @@ public sealed class KlpStructures
             if (!_symbolPointers.TryGetValue(section, out var names)) _symbolPointers[section] = names = new();
             foreach (var r in rela.Relocations!)
             {
-                // Only absolute 64-bit pointers (R_X86_64_64) make up these structures.
-                if (r.Type != X86_64Relocation.R64 || r.Symbol == null) continue;
+                // Only absolute 64-bit pointers (R_X86_64_64, R_PPC64_ADDR64, ...) make up these structures.
+                if (r.Type != pointer || r.Symbol == null) continue;
                 if (r.Symbol.Name.Length > 0) names[r.Offset] = r.Symbol.Name;
                 if (r.Symbol.Section is { } target) map[r.Offset] = new Location(target, (long)r.Symbol.Value + r.Addend);
             }
@@ -75,8 +76,8 @@ public sealed class KlpStructures
     /// <summary>The klp_patch replace flag; null when the klp_patch was not found.</summary>
     public bool? Replace { get; private set; }
 
-    /// <summary>Whether the module's machine is one whose pointer relocations this reader knows (x86-64).</summary>
-    public static bool Supports(ElfObject module) => module.Machine == ElfMachine.X86_64;
+    /// <summary>Whether the module's machine is one whose pointer relocations this reader knows (x86-64, ppc64le, aarch64).</summary>
+    public static bool Supports(ElfObject module) => RelocationTypes.Pointer64(module.Machine) != null;
 
     public static KlpStructures Read(ElfObject module)
     {

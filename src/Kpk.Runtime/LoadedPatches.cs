@@ -18,7 +18,7 @@ public sealed record LoadedObject(string Name, bool? Patched, IReadOnlyList<stri
 
 /// <summary>
 /// The kernel's livepatch sysfs interface (Documentation/ABI/testing/sysfs-kernel-livepatch):
-/// <c>/sys/kernel/livepatch/&lt;patch&gt;/{enabled,transition,force[,replace]}</c> and
+/// <c>/sys/kernel/livepatch/&lt;patch&gt;/{enabled,transition,force,signal[,replace]}</c> and
 /// <c>&lt;patch&gt;/&lt;object&gt;/{patched, &lt;function,sympos&gt;/}</c>.
 /// </summary>
 public sealed class LivepatchSysfs(SystemRoot root)
@@ -41,6 +41,12 @@ public sealed class LivepatchSysfs(SystemRoot root)
         try { return File.ReadAllText(Path.Combine(root.SysModule(module), "taint")).Contains('K'); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
+
+    /// <summary>Whether the kernel was built with CONFIG_LIVEPATCH: it then has /sys/kernel/livepatch, empty or not.</summary>
+    public bool Supported => Directory.Exists(root.Livepatch);
+
+    /// <summary>What to tell the user when <see cref="Supported"/> is false; one wording for every verb.</summary>
+    public string NoSupport => $"the running kernel has no livepatch support: {root.Livepatch} does not exist (CONFIG_LIVEPATCH)";
 
     public IReadOnlyList<LoadedPatch> List()
     {
@@ -82,6 +88,17 @@ public sealed class LivepatchSysfs(SystemRoot root)
 
     /// <summary>Writing 1 to force clears TIF_PATCH_PENDING of every task: the transition ends, and the module can never be removed.</summary>
     public void Force(string patch) => WriteAttribute(patch, "force", "1");
+
+    /// <summary>
+    /// Writing 1 to signal sends a fake signal to every task not yet switched; false when the kernel
+    /// has no such attribute (before 5.0) or the patch is gone.
+    /// </summary>
+    public bool Signal(string patch)
+    {
+        if (!File.Exists(Path.Combine(root.LivepatchDir(patch), "signal"))) return false;
+        WriteAttribute(patch, "signal", "1");
+        return true;
+    }
 
     private void WriteAttribute(string patch, string attribute, string value)
     {

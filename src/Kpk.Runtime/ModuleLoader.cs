@@ -17,14 +17,19 @@ public interface IModuleLoader
 /// </summary>
 public sealed class KmodLoader(string insmod = "insmod", string rmmod = "rmmod") : IModuleLoader
 {
-    public void Load(string modulePath) => Run(insmod, Path.GetFullPath(modulePath), $"loading {modulePath}");
+    public void Load(string modulePath) => KmodTool.Run(insmod, [Path.GetFullPath(modulePath)], $"loading {modulePath}");
 
-    public void Unload(string moduleName) => Run(rmmod, moduleName, $"unloading {moduleName}");
+    public void Unload(string moduleName) => KmodTool.Run(rmmod, [moduleName], $"unloading {moduleName}");
+}
 
-    private static void Run(string tool, string argument, string what)
+/// <summary>Runs one of kmod's tools; its refusal (stderr, exit status) becomes a <see cref="KpkException"/>.</summary>
+internal static class KmodTool
+{
+    /// <returns>What the tool printed on stderr (depmod's warnings), when it succeeded.</returns>
+    public static string Run(string tool, IEnumerable<string> arguments, string what)
     {
         var start = new ProcessStartInfo(tool) { RedirectStandardError = true, RedirectStandardOutput = true };
-        start.ArgumentList.Add(argument);
+        foreach (string argument in arguments) start.ArgumentList.Add(argument);
         Process process;
         try { process = Process.Start(start) ?? throw new KpkException($"{what}: cannot start {tool}"); }
         catch (System.ComponentModel.Win32Exception e)
@@ -41,6 +46,7 @@ public sealed class KmodLoader(string insmod = "insmod", string rmmod = "rmmod")
                 string message = (stderr.Result + stdout).Trim();
                 throw new KpkException($"{what} failed: {tool} exited with {process.ExitCode}: {(message.Length > 0 ? message : "no message")}");
             }
+            return stderr.Result;
         }
     }
 }

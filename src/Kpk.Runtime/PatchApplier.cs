@@ -26,9 +26,9 @@ public sealed class PatchApplier(RuntimeContext context)
         if (context.Sysfs.IsRegistered(name) || context.Sysfs.IsModuleLoaded(name))
             throw new KpkException($"{package.Source}: module {name} is already loaded{(context.Sysfs.IsLivepatchModuleLoaded(name) ? $"; kpk undo {name} first" : " and is not a live patch")}");
 
-        if (!Directory.Exists(context.Root.Livepatch))
-            throw new KpkException($"the running kernel has no livepatch support: {context.Root.Livepatch} does not exist (CONFIG_LIVEPATCH)");
+        if (!context.Sysfs.Supported) throw new KpkException(context.Sysfs.NoSupport);
 
+        WarnIfUnsupported(module);
         context.Reporter.Stage($"loading {name}");
         context.Loader.Load(module.Path);
         if (!context.Sysfs.IsRegistered(name))
@@ -38,7 +38,7 @@ public sealed class PatchApplier(RuntimeContext context)
         context.Reporter.Stage($"waiting for the transition of {name}");
         var waiter = context.Waiter();
         TransitionResult result;
-        try { result = waiter.Wait(name, patching: true, wait, context.Cancel); }
+        try { result = waiter.WaitSignalling(name, patching: true, wait, context.Cancel); }
         catch (OperationCanceledException)
         {
             // Reversing a transition half-way is itself a transition; leave that choice to the user.
@@ -51,7 +51,7 @@ public sealed class PatchApplier(RuntimeContext context)
             string blockers = TransitionWaiter.Describe(result.Blocking);
             if (!force)
                 throw new KpkException(
-                    $"{name}: the transition did not finish in {wait.TotalSeconds:0.#}s; {blockers}. " +
+                    $"{name}: the transition did not finish in {wait.TotalSeconds:0.#}s{AfterSignal(result, wait)}; {blockers}. " +
                     $"The patch stays loaded and the kernel keeps trying; 'kpk undo {name}' reverses it, 'kpk apply --force' forces it.");
             context.Reporter.Warning($"{name}: forcing the transition ({blockers}). Those tasks may still run the old functions, and the module can no longer be unloaded; plan a reboot.");
             context.Sysfs.Force(name);
@@ -63,6 +63,23 @@ public sealed class PatchApplier(RuntimeContext context)
         context.Reporter.Info($"{name}: applied to {release}{(package.Id != null ? $" (id {package.Id})" : "")}");
         return new ApplyResult(name, package.Id, release, Math.Round(result.Elapsed.TotalSeconds, 3), forced);
     }
+
+    /// <summary>
+    /// A SUSE kernel at <c>unsupported=0</c> refuses a module without a supported tag; say so before
+    /// insmod fails with the kernel's bare "Operation not permitted".
+    /// </summary>
+    private void WarnIfUnsupported(LivePatchModule module)
+    {
+        if (ModuleSupport.ReadKernelSetting(context.Root) is not int setting) return; // not a SUSE kernel
+        var outcome = ModuleSupport.Kernel(module.Support, setting);
+        if (!outcome.Loads)
+            context.Reporter.Warning($"{module.Path}: the running kernel refuses unsupported modules ({ModuleSupport.KernelSettingFile} is {setting}) " +
+                                     $"and {module.Name} has no supported: yes or external tag; build it with kpk create --supported yes|external");
+    }
+
+    /// <summary>", nor in 60s more after signalling the tasks" when they were signalled.</summary>
+    internal static string AfterSignal(TransitionResult result, TimeSpan wait) =>
+        result.Signalled ? $", nor in {wait.TotalSeconds:0.#}s more after signalling the tasks" : "";
 
     /// <summary>The module must be for the running release, and the tarball for the running vmlinux when its build id can be read.</summary>
     private string CheckKernel(PatchPackage package)
@@ -115,23 +132,23 @@ public sealed class PatchRemover(RuntimeContext context)
             }
             context.Reporter.Stage($"waiting for the transition of {name}");
             TransitionResult result;
-            try { result = context.Waiter().Wait(name, patching: false, wait, context.Cancel); }
+            try { result = context.Waiter().WaitSignalling(name, patching: false, wait, context.Cancel); }
             catch (OperationCanceledException)
             {
                 context.Reporter.Warning($"{name} is disabled and stays loaded; 'kpk undo {name}' again unloads it");
                 throw;
             }
             if (!result.Finished)
-                throw new KpkException($"{name}: disabled, but the transition did not finish in {wait.TotalSeconds:0.#}s; {TransitionWaiter.Describe(result.Blocking)}. " +
+                throw new KpkException($"{name}: disabled, but the transition did not finish in {wait.TotalSeconds:0.#}s{PatchApplier.AfterSignal(result, wait)}; {TransitionWaiter.Describe(result.Blocking)}. " +
                                        $"The module stays loaded; run 'kpk undo {name}' again later to unload it.");
             elapsed = result.Elapsed;
             // The kernel frees a disabled patch from a work item, dropping its hold on the module only
             // then; rmmod before that fails with "in use". The directory going away marks the moment.
-            var freed = System.Diagnostics.Stopwatch.StartNew();
-            while (context.Sysfs.IsRegistered(name) && freed.Elapsed < FreeTimeout)
+            TimeSpan freeing = context.Clock.Now;
+            while (context.Sysfs.IsRegistered(name) && context.Clock.Now - freeing < FreeTimeout)
             {
                 context.Cancel.ThrowIfCancellationRequested();
-                Thread.Sleep(context.PollInterval);
+                context.Clock.Sleep(context.PollInterval);
             }
         }
         context.Reporter.Stage($"unloading {name}");

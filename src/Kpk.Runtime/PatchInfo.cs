@@ -60,7 +60,7 @@ public sealed record PatchInfo
         foreach (string p in Patches) output.WriteLine($"patch:          {p}");
         if (Objects.Count == 0)
             output.WriteLine(ObjectsFrom == "module" && !StructuresReadable
-                ? "functions:      not read (klp structures are read from x86-64 modules only)"
+                ? "functions:      not read (klp structures are read from x86-64, ppc64le and aarch64 modules only)"
                 : "functions:      none found in the module's klp structures");
         foreach (var obj in Objects)
         {

@@ -2,8 +2,11 @@ using Kpk.Core;
 
 namespace Kpk.Runtime;
 
-/// <summary>What <c>kpk list</c> shows: the patches in the kernel, and the installed ones.</summary>
-public sealed record PatchListing(string Release, string? BuildId, IReadOnlyList<LoadedPatch> Loaded, IReadOnlyList<InstalledListing> Installed);
+/// <summary>
+/// What <c>kpk list</c> shows: the patches in the kernel, and the installed ones. <paramref name="LivepatchSupported"/>
+/// is false for a kernel without CONFIG_LIVEPATCH, which can have no loaded patch however empty the list.
+/// </summary>
+public sealed record PatchListing(string Release, string? BuildId, bool LivepatchSupported, IReadOnlyList<LoadedPatch> Loaded, IReadOnlyList<InstalledListing> Installed);
 
 public sealed record InstalledListing(string Name, string Release, string Path, string? Id, bool Loaded, bool ForRunningKernel);
 
@@ -18,6 +21,6 @@ public sealed class PatchLister(RuntimeContext context)
             p.Name, p.Release, p.Path, p.Id,
             Loaded: p.Release == release && (context.Sysfs.IsRegistered(p.Name) || context.Sysfs.IsModuleLoaded(p.Name)),
             ForRunningKernel: p.Release == release)).ToList();
-        return new PatchListing(release, context.Kernel.BuildId, loaded, installed);
+        return new PatchListing(release, context.Kernel.BuildId, context.Sysfs.Supported, loaded, installed);
     }
 }

@@ -10,9 +10,11 @@ namespace Kpk.Runtime;
 public sealed class PatchPackage : IDisposable
 {
     private readonly string? _unpacked;
+    private readonly Func<byte[]> _moduleBytes;
 
-    private PatchPackage(string source, LivePatchModule module, PatchManifest? manifest, string? unpacked, IReadOnlyList<string> patches)
+    private PatchPackage(string source, LivePatchModule module, PatchManifest? manifest, string? unpacked, IReadOnlyList<string> patches, Func<byte[]>? moduleBytes = null)
     {
+        _moduleBytes = moduleBytes ?? (() => File.ReadAllBytes(module.Path));
         Source = source;
         Module = module;
         Manifest = manifest;
@@ -29,6 +31,9 @@ public sealed class PatchPackage : IDisposable
     public IReadOnlyList<string> Patches { get; }
 
     public string Name => Module.Name;
+
+    /// <summary>The module file's content; from a tarball, read as it came out of the archive (never through a link).</summary>
+    public byte[] ReadModule() => _moduleBytes();
     public string? Id => Manifest?.Id;
 
     public static PatchPackage Open(string path)
@@ -47,24 +52,25 @@ public sealed class PatchPackage : IDisposable
         string dir = Path.Combine(Path.GetTempPath(), $"kpk-unpack-{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
-            SafeTarExtractor.Extract(path, dir);
-            var tops = Directory.GetDirectories(dir);
-            if (tops.Length != 1 || Directory.GetFiles(dir).Length != 0)
+            var unpacked = SafeTarExtractor.Extract(path, dir);
+            var tops = Directory.GetFileSystemEntries(dir);
+            if (tops.Length != 1 || !Directory.Exists(tops[0]))
                 throw new KpkException($"{path}: a kpk tarball holds exactly one directory kpk-ID/");
-            string top = tops[0];
-            string manifestPath = Path.Combine(top, PatchManifest.FileName);
-            if (!File.Exists(manifestPath))
-                throw new KpkException($"{path}: no {Path.GetFileName(top)}/{PatchManifest.FileName}");
-            var manifest = PatchManifest.Parse(File.ReadAllText(manifestPath), $"{path}:{Path.GetFileName(top)}/{PatchManifest.FileName}");
-            if (Path.GetFileName(top) != "kpk-" + manifest.Id)
-                throw new KpkException($"{path}: directory {Path.GetFileName(top)}/ does not match the manifest id {manifest.Id} (expected kpk-{manifest.Id}/)");
-            string ko = Path.Combine(top, manifest.Name + ".ko");
-            if (!File.Exists(ko))
-                throw new KpkException($"{path}: no {Path.GetFileName(top)}/{manifest.Name}.ko (the manifest names module {manifest.Name})");
-            var module = LivePatchModule.Read(ko);
+            string top = Path.GetFileName(tops[0]);
+            string manifestName = $"{top}/{PatchManifest.FileName}";
+            if (!unpacked.Contains(manifestName))
+                throw new KpkException($"{path}: no {manifestName}{(Directory.Exists(unpacked.PathOf(manifestName)) ? " (it is a directory)" : "")}");
+            var manifest = PatchManifest.Parse(System.Text.Encoding.UTF8.GetString(unpacked.ReadAllBytes(manifestName)), $"{path}:{manifestName}");
+            if (top != "kpk-" + manifest.Id)
+                throw new KpkException($"{path}: directory {top}/ does not match the manifest id {manifest.Id} (expected kpk-{manifest.Id}/)");
+            string koName = $"{top}/{manifest.Name}.ko";
+            if (!unpacked.Contains(koName))
+                throw new KpkException($"{path}: no {koName} (the manifest names module {manifest.Name})");
+            var module = LivePatchModule.Parse(unpacked.ReadAllBytes(koName), unpacked.PathOf(koName), $"{path}:{koName}");
             CheckAgrees(path, module, manifest);
-            var patches = Directory.GetFiles(top, "*.patch").Order(StringComparer.Ordinal).ToList();
-            return new PatchPackage(path, module, manifest, dir, patches);
+            var patches = unpacked.Files.Where(f => f.StartsWith(top + "/", StringComparison.Ordinal) && f.IndexOf('/', top.Length + 1) < 0 && f.EndsWith(".patch", StringComparison.Ordinal))
+                .Order(StringComparer.Ordinal).Select(unpacked.PathOf).ToList();
+            return new PatchPackage(path, module, manifest, dir, patches, () => unpacked.ReadAllBytes(koName));
         }
         catch
         {

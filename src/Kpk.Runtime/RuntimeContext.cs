@@ -16,8 +16,10 @@ public sealed class RuntimeContext(SystemRoot root, IModuleLoader loader, IRepor
 
     /// <summary>How often to look at the transition attribute; tests shorten it.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>What waits measure time and sleep with; tests hand in a virtual one.</summary>
+    public WaitClock Clock { get; init; } = WaitClock.System;
 
-    public TransitionWaiter Waiter() => new(Sysfs, Tasks, Reporter) { PollInterval = PollInterval };
+    public TransitionWaiter Waiter() => new(Sysfs, Tasks, Reporter) { PollInterval = PollInterval, Clock = Clock };
 }
 
 /// <summary>

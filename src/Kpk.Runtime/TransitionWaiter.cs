@@ -66,42 +66,62 @@ public sealed class TaskInspector(SystemRoot root)
     }
 }
 
-/// <summary>How a wait for a transition ended.</summary>
-public sealed record TransitionResult(bool Finished, TimeSpan Elapsed, IReadOnlyList<BlockingTask> Blocking);
+/// <summary>How a wait for a transition ended; <c>Signalled</c> when the blocking tasks were signalled on the way.</summary>
+public sealed record TransitionResult(bool Finished, TimeSpan Elapsed, IReadOnlyList<BlockingTask> Blocking)
+{
+    public bool Signalled { get; init; }
+}
 
 /// <summary>
 /// Waits for a patch's transition to finish, naming the tasks that hold it while it does not.
 /// The kernel itself retries every few seconds and sends blocked tasks a fake signal every 15 s;
-/// we only watch.
+/// <see cref="WaitSignalling"/> also asks for that signal at once, as kpatch does.
 /// </summary>
 public sealed class TransitionWaiter(LivepatchSysfs sysfs, TaskInspector tasks, IReporter reporter)
 {
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(100);
     public TimeSpan ReportInterval { get; init; } = TimeSpan.FromSeconds(5);
+    public WaitClock Clock { get; init; } = WaitClock.System;
 
     /// <param name="patch">The patch directory name.</param>
     /// <param name="patching">True when the patch is being enabled (tasks move to 1), false when disabled.</param>
     public TransitionResult Wait(string patch, bool patching, TimeSpan timeout, CancellationToken cancel)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        TimeSpan started = Clock.Now;
         var nextReport = ReportInterval;
         while (true)
         {
+            TimeSpan elapsed = Clock.Now - started;
             cancel.ThrowIfCancellationRequested();
             // A disabled patch is freed by the kernel: its directory disappearing ends the transition too.
-            if (sysfs.Transition(patch) != true) return new TransitionResult(true, clock.Elapsed, []);
-            if (clock.Elapsed >= timeout)
-                return new TransitionResult(false, clock.Elapsed, tasks.Blocking(patching ? 1 : 0));
-            if (clock.Elapsed >= nextReport)
+            if (sysfs.Transition(patch) != true) return new TransitionResult(true, elapsed, []);
+            if (elapsed >= timeout)
+                return new TransitionResult(false, elapsed, tasks.Blocking(patching ? 1 : 0));
+            if (elapsed >= nextReport)
             {
                 var blocking = tasks.Blocking(patching ? 1 : 0);
-                reporter.Info($"{patch}: still in transition after {clock.Elapsed.TotalSeconds:0}s; {Describe(blocking)}");
+                reporter.Info($"{patch}: still in transition after {elapsed.TotalSeconds:0}s; {Describe(blocking)}");
                 foreach (var task in blocking)
                     reporter.Detail($"  {task.Pid}/{task.Tid} ({task.Command}): {string.Join(" <- ", task.Stack)}");
                 nextReport += ReportInterval;
             }
-            Thread.Sleep(PollInterval);
+            Clock.Sleep(PollInterval);
         }
+    }
+
+    /// <summary>
+    /// Waits; when the transition has not finished in <paramref name="timeout"/>, writes 1 to the patch's
+    /// <c>signal</c> attribute (Linux 5.0+: a fake signal to every task still on the old state, which
+    /// wakes those sleeping interruptibly in the kernel) and waits as long again. kpatch's utility does
+    /// this before giving up; kpk does it before offering --force.
+    /// </summary>
+    public TransitionResult WaitSignalling(string patch, bool patching, TimeSpan timeout, CancellationToken cancel)
+    {
+        var first = Wait(patch, patching, timeout, cancel);
+        if (first.Finished || !sysfs.Signal(patch)) return first;
+        reporter.Info($"{patch}: the transition has stalled ({Describe(first.Blocking)}); signalled those tasks, waiting {timeout.TotalSeconds:0.#}s more");
+        var second = Wait(patch, patching, timeout, cancel);
+        return second with { Elapsed = first.Elapsed + second.Elapsed, Signalled = true };
     }
 
     /// <summary>"3 tasks have not switched: 12 (bash) in do_wait+0x1a/0x2b0, ..." (at most 10 named).</summary>

@@ -78,7 +78,7 @@ public sealed class DebianControl
             if (p.BuildProfiles != null && !BuildProfileFormula.Holds(p.BuildProfiles, profiles)) continue;
             bool include = p.Architecture == "all"
                 ? !archSpecificOnly
-                : p.Architecture.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Any(a => DebianArch.Matches(hostArch, a));
+                : p.Architecture.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Any(a => DebianArchitecture.Matches(hostArch, a));
             if (include && !built.Contains(p.Name)) built.Add(p.Name);
         }
         return built;
@@ -99,53 +99,5 @@ public static class BuildProfileFormula
         if (groups.Count == 0) return true;
         return groups.Any(g => g.Groups[1].Value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
             .All(term => term.StartsWith('!') ? !active.Contains(term[1..]) : active.Contains(term)));
-    }
-}
-
-/// <summary>
-/// Debian architecture names as tuples (abi, libc, os, cpu), so that wildcards such as
-/// "linux-any" or "any-amd64" match the way dpkg matches them.
-/// </summary>
-public static class DebianArch
-{
-    // The names whose tuple is not simply (base, gnu, linux, NAME).
-    private static readonly Dictionary<string, (string Abi, string Libc, string Os, string Cpu)> Special = new(StringComparer.Ordinal)
-    {
-        ["armel"] = ("eabi", "gnu", "linux", "arm"),
-        ["armhf"] = ("eabihf", "gnu", "linux", "arm"),
-        ["x32"] = ("x32", "gnu", "linux", "amd64"),
-        ["arm64ilp32"] = ("ilp32", "gnu", "linux", "arm64"),
-        ["powerpcspe"] = ("spe", "gnu", "linux", "powerpc"),
-        ["mips64el"] = ("abi64", "gnu", "linux", "mips64el"),
-        ["mips64"] = ("abi64", "gnu", "linux", "mips64"),
-    };
-
-    public static (string Abi, string Libc, string Os, string Cpu) Tuple(string arch)
-    {
-        if (Special.TryGetValue(arch, out var t)) return t;
-        foreach (var (prefix, os) in new[] { ("kfreebsd-", "kfreebsd"), ("hurd-", "hurd"), ("knetbsd-", "knetbsd") })
-            if (arch.StartsWith(prefix, StringComparison.Ordinal)) return ("base", "gnu", os, arch[prefix.Length..]);
-        if (arch.StartsWith("musl-linux-", StringComparison.Ordinal)) return ("base", "musl", "linux", arch["musl-linux-".Length..]);
-        return ("base", "gnu", "linux", arch);
-    }
-
-    /// <summary>dpkg's debarch_is: the same name, "any", or a wildcard whose non-"any" parts agree.</summary>
-    public static bool Matches(string arch, string alias)
-    {
-        if (alias == arch || alias == "any") return true;
-        var parts = alias.Split('-', 4);
-        if (!parts.Contains("any")) return false;
-        string[] wild = parts.Length switch
-        {
-            4 => parts,
-            3 => ["any", parts[0], parts[1], parts[2]],
-            2 => ["any", "any", parts[0], parts[1]],
-            _ => ["any", "any", "any", "any"],
-        };
-        var real = Tuple(arch);
-        string[] actual = [real.Abi, real.Libc, real.Os, real.Cpu];
-        for (int i = 0; i < 4; i++)
-            if (wild[i] != "any" && wild[i] != actual[i]) return false;
-        return true;
     }
 }

@@ -90,7 +90,7 @@ public sealed record WedgeEnvironment
             }
         }
         catch (System.ComponentModel.Win32Exception) { /* no dpkg: fall back on the CPU */ }
-        return Deb.DebianArchitecture.OfThisCpu();
+        return DebianArchitecture.OfThisCpu();
     }
 }
 

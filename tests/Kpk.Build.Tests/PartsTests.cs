@@ -28,11 +28,16 @@ public class ModuleNamesTests
     }
 
     [Theory]
-    [InlineData("bad-name", "'-'")]
+    [InlineData("bad.name", "'.'")]
     [InlineData("", "empty")]
     [InlineData("a b", "' '")]
+    [InlineData("-lead", "start with '-'")]
     public void Invalid_names_given_with_n_are_refused(string name, string why) =>
         Assert.Contains(why, Assert.Throws<KpkException>(() => ModuleNames.Validate(name)).Message);
+
+    [Fact]
+    public void Dashes_are_allowed_as_kbuild_allows_them_in_module_files() =>
+        Assert.Equal("livepatch-fix-cmdline", ModuleNames.Validate("livepatch-fix-cmdline")); // kpatch-build's naming
 
     [Fact]
     public void Names_of_56_characters_are_refused() =>
@@ -135,6 +140,14 @@ public class CreateRequestBuilderTests
     }
 
     [Fact]
+    public void The_git_pre_ref_defaults_to_kpks_and_must_be_a_ref()
+    {
+        Assert.Equal("refs/kpk/pre", CreateRequestBuilder.Build(Args(), NoEnv).Request.GitPreRef);
+        Assert.Equal("refs/ksplice/pre", CreateRequestBuilder.Build(Args() with { GitPreRef = "refs/ksplice/pre" }, NoEnv).Request.GitPreRef);
+        Assert.Contains("under refs/", Assert.Throws<KpkException>(() => CreateRequestBuilder.Build(Args() with { GitPreRef = "HEAD" }, NoEnv)).Message);
+    }
+
+    [Fact]
     public void Series_implies_non_replace_and_says_so()
     {
         var r = CreateRequestBuilder.Build(Args() with { Series = true }, NoEnv);
@@ -173,8 +186,8 @@ public class HookAndSizeTests
         var sizes = SpecialSizeProbe.Parse("\t.ascii \"->KPK bug $12\"\n#APP\n.ascii \"->KPK jump $16\"\n.ascii \"->KPK orc 6\"\n");
         Assert.Equal(new Dictionary<string, int> { ["bug"] = 12, ["jump"] = 16, ["orc"] = 6 }, sizes);
         var options = SpecialSizeProbe.ToOptions(sizes);
-        Assert.Equal((12, 16, 6), (options.Bug, options.Jump, options.Orc));
-        Assert.Equal(new SpecialSectionSizes().AltInstructions, options.AltInstructions); // not measured: default kept
+        Assert.Equal((12, 16, 6), (options.Of("bug"), options.Of("jump"), options.Of("orc")));
+        Assert.Null(options.Of("alt")); // not measured: the architecture's default applies
     }
 
     [Fact]
@@ -271,6 +284,58 @@ public class KlpConverterTests
         Assert.True(Tool.Run("ld", ["-r", "-o", dir["again.o"], dir["m.ko"]], null, CancellationToken.None).Ok);
     }
 
+    private const string CrossSource = """
+        extern int local_counter;
+        extern int printk(const char *, ...);
+        int patched(void) { printk("x"); return local_counter; }
+        int *table[] = { &local_counter };
+        """;
+
+    /// <summary>The module stage on ppc64le and aarch64 objects (cross-compiled): the same sections, with relocations that architecture's loader applies.</summary>
+    [Theory]
+    // ppc64le code reaches the variable through the TOC: the .toc entry is what the livepatch core relocates.
+    [InlineData("ppc64le", "-mabi=elfv2 -mcmodel=medium -mprofile-kernel -pg", ".klp.rela.vmlinux..data.rel.table,.klp.rela.vmlinux..toc")]
+    [InlineData("aarch64", "-fpatchable-function-entry=4,2 -mgeneral-regs-only", ".klp.rela.vmlinux..data.table,.klp.rela.vmlinux..text.patched")]
+    public void Livepatch_relocations_of_other_architectures_are_converted(string archName, string flags, string sections)
+    {
+        using var dir = TestPaths.TempDir();
+        File.WriteAllText(dir["m.c"], CrossSource);
+        var r = Tool.Run(CrossTools.ToolFor(archName, "gcc"), ["-O2", "-fno-PIE", "-ffunction-sections", "-fdata-sections", .. flags.Split(' '), "-c", dir["m.c"], "-o", dir["m.ko"]], null, CancellationToken.None);
+        Assert.True(r.Ok, r.Output);
+        FakeKernelTree.Run(CrossTools.ToolFor(archName, "objcopy"), "--redefine-sym", "local_counter=.klp.sym.vmlinux.counter,2", dir["m.ko"]);
+
+        var result = KlpConverter.ConvertFile(dir["m.ko"]);
+
+        Assert.Equal(1, result.Symbols);
+        Assert.Equal(sections.Split(','), result.Sections.Order(StringComparer.Ordinal));
+        using var ko = ElfObject.Read(dir["m.ko"]);
+        var arch = Architecture.For(ko.Machine, dir["m.ko"]);
+        Assert.Equal(archName, arch.Name);
+        var klp = ko.Sections.Where(s => s.Name.StartsWith(".klp.rela.", StringComparison.Ordinal)).SelectMany(s => s.Relocations!).ToList();
+        Assert.Equal(result.Relocations, klp.Count);
+        Assert.All(klp, k => Assert.True(arch.ModuleLoaderAccepts(k.Type), arch.RelocationName(k.Type)));
+        Assert.Contains(klp, k => k.Type == arch.Pointer64); // the table's pointer
+        Assert.Equal(SpecialSection.Livepatch, ko.FindSymbol(".klp.sym.vmlinux.counter,2")!.SpecialIndex);
+        Assert.True(Tool.Run(CrossTools.ToolFor(archName, "ld"), ["-r", "-o", dir["again.o"], dir["m.ko"]], null, CancellationToken.None).Ok);
+    }
+
+    [Fact]
+    public void A_livepatch_relocation_the_module_loader_cannot_apply_is_refused_naming_it()
+    {
+        using var dir = TestPaths.TempDir();
+        File.WriteAllText(dir["m.c"], CrossSource);
+        // Position-independent code reaches externs through the GOT, which the arm64 module loader does not handle.
+        var r = Tool.Run(CrossTools.ToolFor("aarch64", "gcc"), ["-O2", "-fPIE", "-ffunction-sections", "-c", dir["m.c"], "-o", dir["m.ko"]], null, CancellationToken.None);
+        Assert.True(r.Ok, r.Output);
+        FakeKernelTree.Run(CrossTools.ToolFor("aarch64", "objcopy"), "--redefine-sym", "local_counter=.klp.sym.vmlinux.counter,2", dir["m.ko"]);
+        byte[] before = File.ReadAllBytes(dir["m.ko"]);
+        var e = Assert.Throws<KpkException>(() => KlpConverter.ConvertFile(dir["m.ko"]));
+        Assert.Contains("R_AARCH64_ADR_GOT_PAGE", e.Message);
+        Assert.Contains(".klp.sym.vmlinux.counter,2", e.Message);
+        Assert.Contains("aarch64 module loader", e.Message);
+        Assert.Equal(before, File.ReadAllBytes(dir["m.ko"])); // nothing half-written
+    }
+
     [Fact]
     public void A_malformed_livepatch_symbol_name_is_an_error_naming_it()
     {
@@ -307,5 +372,18 @@ public class MakeProgressTests
         for (int i = 0; i < 100; i++) progress.Line($"  CC      f{i}.o");
         Assert.Equal(100, progress.Compiled);
         Assert.Empty(reporter.Lines);
+    }
+
+    [Fact]
+    public void With_vv_every_line_of_make_is_shown_as_it_comes()
+    {
+        string[] make = ["make[1]: Entering directory '/o'", "  CC      init/main.o", "  LD      vmlinux.o"];
+        foreach (int verbosity in new[] { 1, 2 })
+        {
+            var reporter = new RecordingReporter(verbosity);
+            var progress = new MakeProgress(reporter, "b", TimeSpan.FromHours(1));
+            foreach (var line in make) progress.Line(line);
+            Assert.Equal(verbosity >= VerbosityLevel.ToolOutput ? make.Select(l => "  " + l) : [], reporter.Lines);
+        }
     }
 }

@@ -126,6 +126,20 @@ public class PreparedBuildTests
     }
 
     [Fact]
+    public void Kallsyms_takes_the_release_a_tree_built_in_place_records()
+    {
+        // ksplice-create's layout: the kernel was built in KERNEL_SOURCE; ORIG_CONFIG holds System.map.
+        using var k = new FakeKernelTree();
+        string systemMap = Path.Combine(k.Scratch, "System.map");
+        File.WriteAllText(systemMap, Kallsyms(k));
+        Directory.CreateDirectory(Path.Combine(k.Tree, "include", "config"));
+        File.WriteAllText(Path.Combine(k.Tree, "include", "config", "kernel.release"), "6.1.0-intree\n");
+        File.AppendAllText(Path.Combine(k.UserBuild, ".config"), $"CONFIG_CC_VERSION_TEXT=\"{Tool.Run("gcc", ["--version"], null, CancellationToken.None).Output.Split('\n')[0]}\"\n");
+        var outcome = k.Create(k.Args(k.MakePatch("a.patch", "fs/proc/cmdline.c", CmdlineFrom, CmdlineTo)) with { Vmlinux = null, Kallsyms = systemMap });
+        Assert.Equal("6.1.0-intree", outcome.Manifest!.KernelRelease);
+    }
+
+    [Fact]
     public void Kallsyms_without_a_release_is_refused_before_building()
     {
         using var k = new FakeKernelTree();

@@ -281,7 +281,7 @@ public class BehaviourTests : IDisposable
         const string bug = "asm volatile(\"1: ud2\\n.pushsection __bug_table,\\\"aw\\\"\\n.long 1b - .\\n.long 0\\n.word 0, 0\\n.popsection\");";
         string orig = $"int first(int x) {{ if (x > 5) {bug} return printk(\"f%d\", x); }}\nint second(int x) {{ if (x > 6) {bug} return printk(\"s%d\", x); }}\n";
         using var run = Diff(orig, orig.Replace("\"s%d\", x)", "\"s%d\", x + 1)"),
-            "unit", o => new DiffOptions { Parent = ParentSymbolTable.Load(o), SpecialSizes = new SpecialSectionSizes { Bug = 12 } });
+            "unit", o => new DiffOptions { Parent = ParentSymbolTable.Load(o), SpecialSizes = new SpecialSectionSizes().With("bug=12") });
         Assert.Equal(["second"], run.Result.Replaced);
         var table = run.Output.FindSection("__bug_table")!;
         Assert.Equal(12UL, table.Size);
@@ -299,7 +299,7 @@ public class BehaviourTests : IDisposable
             Parent = ParentSymbolTable.Load(o),
             ParentName = "mymod",
             Exports = ModuleSymvers.Parse(["0x1\tmodule_key\tdrivers/misc/mymod\tEXPORT_SYMBOL\t"], "test"),
-            SpecialSizes = new SpecialSectionSizes { Jump = 16 },
+            SpecialSizes = new SpecialSectionSizes().With("jump=16"),
         });
         Assert.Equal(DiffOutcome.Unsupported, run.Result.Outcome);
         Assert.Contains(run.Result.Errors, e => e.Contains("module_key") && e.Contains("mymod"));

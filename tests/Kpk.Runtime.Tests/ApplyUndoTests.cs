@@ -140,13 +140,53 @@ public class ApplyUndoTests
     }
 
     [Fact]
+    public void A_stalled_transition_is_signalled_before_giving_up()
+    {
+        using var sys = new FakeSystem();
+        sys.Kernel.HoldTransitions = true;
+        AddBlockingTasks(sys);
+        var e = Assert.Throws<KpkException>(() => new PatchApplier(sys.Context()).Apply(Fixtures.Module(sys.Work, "kpk_fixture"), Short, false));
+        Assert.Equal(1, sys.Kernel.Signals);
+        Assert.Contains("nor in 0.3s more after signalling the tasks", e.Message);
+        Assert.Contains(sys.Reporter.Lines, l => l.StartsWith("kpk_fixture: the transition has stalled") && l.Contains("signalled those tasks"));
+    }
+
+    [Fact]
+    public void Signalling_the_tasks_can_finish_the_transition_without_force()
+    {
+        using var sys = new FakeSystem();
+        sys.Kernel.HoldTransitions = true;
+        sys.Kernel.SignalReleases = true;
+        AddBlockingTasks(sys);
+        var result = new PatchApplier(sys.Context()).Apply(Fixtures.Module(sys.Work, "kpk_fixture"), Short, force: true);
+        Assert.False(result.Forced);
+        Assert.Equal(1, sys.Kernel.Signals);
+        Assert.Equal("0", sys.ReadSys("/sys/kernel/livepatch/kpk_fixture/transition"));
+        Assert.DoesNotContain(sys.Reporter.Lines, l => l.Contains("forcing"));
+    }
+
+    [Fact]
+    public void Kernels_without_the_signal_attribute_go_straight_to_the_verdict()
+    {
+        using var sys = new FakeSystem();
+        sys.Kernel.HoldTransitions = true;
+        var context = sys.Context();
+        sys.Kernel.Load(Fixtures.Module(sys.Work, "kpk_fixture"));
+        File.Delete(sys.Root.Resolve("/sys/kernel/livepatch/kpk_fixture/signal")); // Linux before 5.0
+        var result = context.Waiter().WaitSignalling("kpk_fixture", patching: true, Short, default);
+        Assert.False(result.Finished);
+        Assert.False(result.Signalled);
+        Assert.Equal(0, sys.Kernel.Signals);
+    }
+
+    [Fact]
     public void Waiting_reports_blockers_as_it_goes()
     {
         using var sys = new FakeSystem();
         sys.Kernel.HoldTransitions = true;
         AddBlockingTasks(sys);
         var context = sys.Context();
-        var waiter = new TransitionWaiter(context.Sysfs, context.Tasks, context.Reporter) { PollInterval = TimeSpan.FromMilliseconds(10), ReportInterval = TimeSpan.FromMilliseconds(100) };
+        var waiter = new TransitionWaiter(context.Sysfs, context.Tasks, context.Reporter) { PollInterval = TimeSpan.FromMilliseconds(10), ReportInterval = TimeSpan.FromMilliseconds(100), Clock = sys.Clock };
         sys.Kernel.Load(Fixtures.Module(sys.Work, "kpk_fixture"));
         var result = waiter.Wait("kpk_fixture", patching: true, TimeSpan.FromMilliseconds(350), default);
         Assert.False(result.Finished);
@@ -162,6 +202,9 @@ public class ApplyUndoTests
         AddBlockingTasks(sys);
         var result = new PatchApplier(sys.Context()).Apply(Fixtures.Module(sys.Work, "kpk_fixture"), Short, force: true);
         Assert.True(result.Forced);
+        // Virtual time: the kernel ended the transition at kpk's first poll after the write to force.
+        Assert.Equal(0.01, result.TransitionSeconds);
+        Assert.Equal(1, sys.Kernel.Signals); // signalled first, forced only when that did not help
         Assert.Contains(sys.Reporter.Lines, l => l.StartsWith("warning: kpk_fixture: forcing the transition") && l.Contains("100 (bash)"));
         Assert.Equal("0", sys.ReadSys("/sys/kernel/livepatch/kpk_fixture/transition"));
 
@@ -261,7 +304,8 @@ public class ApplyUndoTests
     {
         using var sys = new FakeSystem();
         sys.Kernel.HoldTransitions = true;
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        using var cancel = new CancellationTokenSource();
+        sys.Clock.At(TimeSpan.FromMilliseconds(100), cancel.Cancel); // Ctrl-C 0.1 s into the wait
         Assert.Throws<OperationCanceledException>(() => new PatchApplier(sys.Context(cancel.Token)).Apply(Fixtures.Module(sys.Work, "kpk_fixture"), Wait, false));
         Assert.Contains(sys.Reporter.Lines, l => l.Contains("'kpk undo kpk_fixture' removes it"));
     }

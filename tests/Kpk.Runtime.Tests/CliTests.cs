@@ -86,7 +86,9 @@ public class CliTests
     [Fact]
     public void Apply_list_undo_on_a_prepared_root()
     {
-        using var sys = new FakeSystem();
+        // kpk runs in its own process here; a late background kernel only makes undo wait longer
+        // for the patch to be freed (up to 5 s), after which rmmod succeeds all the same.
+        using var sys = new FakeSystem(backgroundKernel: true);
         var env = FakeKmod(sys);
         string tarball = Fixtures.Tarball(sys.Work, Fixtures.Module(sys.Work, "kpk_fixture"), Fixtures.Manifest("kpk_fixture", id: "cli-1"));
 
@@ -111,6 +113,37 @@ public class CliTests
         var again = Kpk(env, "undo", "--root", sys.Root.Directory, "kpk_fixture");
         Assert.Equal(1, again.ExitCode);
         Assert.Equal("kpk: no live patch kpk_fixture is loaded; no live patch is loaded\n", again.Stderr);
+    }
+
+    [Fact]
+    public void List_on_a_kernel_without_livepatch_says_so_and_fails()
+    {
+        using var sys = new FakeSystem();
+        Assert.Equal(0, Kpk(null, "install", "--root", sys.Root.Directory, "--exec", "/opt/kpk/kpk", Fixtures.Module(sys.Work, "kpk_fixture")).ExitCode);
+        Directory.Delete(sys.Root.Livepatch);
+        string message = $"kpk: the running kernel has no livepatch support: {sys.Root.Livepatch} does not exist (CONFIG_LIVEPATCH)\n";
+
+        var list = Kpk(null, "list", "--root", sys.Root.Directory);
+        Assert.Equal(1, list.ExitCode);
+        Assert.Equal(message, list.Stderr);
+        Assert.Contains("loaded live patches: none (no livepatch support in this kernel: CONFIG_LIVEPATCH)\n", list.Stdout);
+        Assert.Contains($"installed, not loaded:\n  kpk_fixture for {Fixtures.Release}: ", list.Stdout);
+
+        var json = Kpk(null, "list", "--root", sys.Root.Directory, "--json");
+        Assert.Equal(1, json.ExitCode);
+        Assert.Equal(message, json.Stderr);
+        using (var doc = JsonDocument.Parse(json.Stdout))
+        {
+            Assert.False(doc.RootElement.GetProperty("livepatch_supported").GetBoolean());
+            Assert.Equal("kpk_fixture", doc.RootElement.GetProperty("installed")[0].GetProperty("name").GetString());
+        }
+
+        // With support and nothing loaded, the same listing is an ordinary answer.
+        Directory.CreateDirectory(sys.Root.Livepatch);
+        var supported = Kpk(null, "list", "--root", sys.Root.Directory, "--json");
+        Assert.Equal(0, supported.ExitCode);
+        using (var doc = JsonDocument.Parse(supported.Stdout))
+            Assert.True(doc.RootElement.GetProperty("livepatch_supported").GetBoolean());
     }
 
     [Fact]

@@ -9,31 +9,38 @@ namespace Kpk.Runtime.Tests;
 /// A prepared --root tree standing in for a machine: /proc/sys/kernel/osrelease, /sys/kernel/notes,
 /// /proc/PID/task/TID/{patch_state,comm,stack}, and a fake kernel (<see cref="FakeKernel"/>) that
 /// makes /sys/kernel/livepatch/NAME and /sys/module/NAME appear and go as the kernel does.
+/// Time is virtual (<see cref="Clock"/>): the fake kernel reacts at each of kpk's polls, so what a
+/// test sees never depends on how busy the machine is.
 /// </summary>
 public sealed class FakeSystem : IDisposable
 {
     private readonly TempDir _dir = TestPaths.TempDir("kpk-root");
 
-    public FakeSystem(string release = Fixtures.Release)
+    /// <param name="backgroundKernel">For a kpk run in another process, which cannot share the virtual
+    /// clock: the fake kernel then reacts from a timer thread. Use it only where a late reaction costs
+    /// time, not the outcome.</param>
+    public FakeSystem(string release = Fixtures.Release, bool backgroundKernel = false)
     {
         Root = new SystemRoot(_dir.Path);
         Directory.CreateDirectory(Root.Resolve("/proc/sys/kernel"));
         File.WriteAllText(Root.Resolve("/proc/sys/kernel/osrelease"), release + "\n");
         Directory.CreateDirectory(Root.Livepatch);
         Directory.CreateDirectory(Root.ModulesDir(release));
-        Kernel = new FakeKernel(Root);
+        Kernel = new FakeKernel(Root, backgroundKernel);
+        Clock = new FakeClock(Kernel);
         Work = Path.Combine(_dir.Path, "work");
         Directory.CreateDirectory(Work);
     }
 
     public SystemRoot Root { get; }
     public FakeKernel Kernel { get; }
+    public FakeClock Clock { get; }
     /// <summary>A scratch directory inside the tree for fixtures.</summary>
     public string Work { get; }
     public RecordingReporter Reporter { get; } = new(verbosity: 1);
 
     public RuntimeContext Context(CancellationToken cancel = default) =>
-        new(Root, Kernel, Reporter, cancel) { PollInterval = TimeSpan.FromMilliseconds(10) };
+        new(Root, Kernel, Reporter, cancel) { PollInterval = TimeSpan.FromMilliseconds(10), Clock = Clock };
 
     /// <summary>/sys/kernel/notes: an ELF note sequence with a GNU build id (type 3), after an unrelated note.</summary>
     public void SetBuildId(string hex)
@@ -82,29 +89,61 @@ public sealed class FakeSystem : IDisposable
 }
 
 /// <summary>
+/// Virtual time for the runtime's waits: a sleep moves the clock on, runs what a test scheduled for
+/// that moment (a Ctrl-C, a task switching) and lets the fake kernel react to what kpk wrote.
+/// </summary>
+public sealed class FakeClock(FakeKernel kernel) : WaitClock
+{
+    private readonly List<(TimeSpan At, Action Action)> _scheduled = new();
+    private TimeSpan _now;
+
+    public override TimeSpan Now => _now;
+
+    public override void Sleep(TimeSpan interval)
+    {
+        _now += interval;
+        foreach (var due in _scheduled.Where(s => s.At <= _now).ToList())
+        {
+            _scheduled.Remove(due);
+            due.Action();
+        }
+        kernel.Tick();
+    }
+
+    /// <summary>Runs <paramref name="action"/> at the first sleep that reaches <paramref name="after"/> from now.</summary>
+    public void At(TimeSpan after, Action action) => _scheduled.Add((_now + after, action));
+}
+
+/// <summary>
 /// Plays the kernel for a --root tree. Load registers the patch in sysfs as klp_enable_patch does
 /// (patch dir with enabled/transition/force, object dirs with patched, "func,sympos" dirs) and, for
-/// a replace patch, frees the others' directories. A background "kernel thread" reacts to sysfs
-/// writes: enabled=0 ends in the patch being freed (its directory removed), force=1 ends a transition.
+/// a replace patch, frees the others' directories. <see cref="Tick"/> is the "kernel thread" reacting to
+/// sysfs writes: enabled=0 ends in the patch being freed (its directory removed), force=1 ends a
+/// transition, signal=1 is counted (and ends a held transition with <see cref="SignalReleases"/>).
+/// The virtual clock calls it at every poll; only a background kernel runs it from a timer.
 /// Unload refuses, as the kernel does, while the patch is enabled or after it was forced.
 /// </summary>
 public sealed class FakeKernel : IModuleLoader, IDisposable
 {
     private readonly SystemRoot _root;
-    private readonly Timer _thread;
+    private readonly Timer? _thread;
     private readonly HashSet<string> _forced = new();
     private readonly object _lock = new();
 
-    public FakeKernel(SystemRoot root)
+    public FakeKernel(SystemRoot root, bool background = false)
     {
         _root = root;
-        _thread = new Timer(_ => Tick(), null, 5, 5);
+        if (background) _thread = new Timer(_ => Tick(), null, 5, 5);
     }
 
     /// <summary>When set, a newly loaded patch stays in transition until forced (tasks hold it).</summary>
     public bool HoldTransitions { get; set; }
     /// <summary>When set, a disabled patch stays in transition (tasks still run the new code).</summary>
     public bool HoldDisable { get; set; }
+    /// <summary>When set, writing 1 to a patch's signal attribute lets its held transition finish (the tasks woke up).</summary>
+    public bool SignalReleases { get; set; }
+    /// <summary>How many times 1 was written to a signal attribute.</summary>
+    public int Signals { get; private set; }
     /// <summary>When set, insmod fails with this message.</summary>
     public string? LoadError { get; set; }
     /// <summary>When set, the module loads but registers no live patch (e.g. not a livepatch module).</summary>
@@ -133,6 +172,7 @@ public sealed class FakeKernel : IModuleLoader, IDisposable
             WriteAttribute(Path.Combine(dir, "enabled"), "1\n");
             WriteAttribute(Path.Combine(dir, "transition"), HoldTransitions ? "1\n" : "0\n");
             WriteAttribute(Path.Combine(dir, "force"), "");
+            WriteAttribute(Path.Combine(dir, "signal"), "");
             foreach (var obj in module.Objects)
             {
                 string objDir = Path.Combine(dir, obj.Name);
@@ -159,7 +199,7 @@ public sealed class FakeKernel : IModuleLoader, IDisposable
         }
     }
 
-    private void Tick()
+    public void Tick()
     {
         lock (_lock)
         {
@@ -174,6 +214,13 @@ public sealed class FakeKernel : IModuleLoader, IDisposable
                         _forced.Add(name);
                         WriteAttribute(Path.Combine(dir, "force"), "");
                         WriteAttribute(Path.Combine(dir, "transition"), "0\n");
+                    }
+                    string signal = Path.Combine(dir, "signal");
+                    if (File.Exists(signal) && File.ReadAllText(signal).Trim() == "1")
+                    {
+                        Signals++;
+                        WriteAttribute(signal, "");
+                        if (SignalReleases) WriteAttribute(Path.Combine(dir, "transition"), "0\n");
                     }
                     if (File.ReadAllText(Path.Combine(dir, "enabled")).Trim() == "0")
                     {
@@ -194,5 +241,5 @@ public sealed class FakeKernel : IModuleLoader, IDisposable
         File.Move(temp, path, overwrite: true);
     }
 
-    public void Dispose() => _thread.Dispose();
+    public void Dispose() => _thread?.Dispose();
 }

@@ -20,7 +20,7 @@ public static class Fixtures
 
     /// <summary>Compiles <paramref name="source"/> into <paramref name="dir"/>/NAME.ko with the given .modinfo.</summary>
     public static string Module(string dir, string name, string source = "klp_patch.c", string? vermagic = Vermagic,
-        bool livepatch = true, string description = "fixture patch", bool replace = false, string cflags = "-O2")
+        bool livepatch = true, string description = "fixture patch", bool replace = false, string cflags = "-O2", string? supported = null)
     {
         string obj = Path.Combine(dir, name + ".o");
         Run("gcc", $"-c {cflags} -DREPLACE={(replace ? 1 : 0)} -o {obj} {Source(source)}");
@@ -29,6 +29,7 @@ public static class Fixtures
         if (vermagic != null) modinfo.Append($"vermagic={vermagic}\0");
         if (livepatch) modinfo.Append("livepatch=Y\0");
         modinfo.Append($"description={description}\0");
+        if (supported != null) modinfo.Append($"supported={supported}\0");
         string info = Path.Combine(dir, name + ".modinfo");
         File.WriteAllText(info, modinfo.ToString());
         string ko = Path.Combine(dir, name + ".ko");
@@ -73,6 +74,22 @@ public static class Fixtures
         using var gzip = new GZipStream(file, CompressionLevel.Fastest);
         using var writer = new TarWriter(gzip, TarEntryFormat.Pax);
         entries(writer);
+    }
+
+    /// <summary>A tarball with one ustar file entry whose header claims <paramref name="size"/> bytes (the data is not there).</summary>
+    public static void WriteTarballClaimingSize(string path, string name, long size)
+    {
+        using var tar = new MemoryStream();
+        using (var writer = new TarWriter(tar, TarEntryFormat.Ustar, leaveOpen: true))
+            writer.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream([1]) });
+        byte[] bytes = tar.ToArray();
+        Encoding.ASCII.GetBytes(Convert.ToString(size, 8).PadLeft(11, '0') + "\0").CopyTo(bytes, 124);
+        "        "u8.ToArray().CopyTo(bytes, 148);
+        int sum = bytes.Take(512).Sum(b => b);
+        Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ").CopyTo(bytes, 148);
+        using var file = File.Create(path);
+        using var gzip = new GZipStream(file, CompressionLevel.Fastest);
+        gzip.Write(bytes);
     }
 
     public static void AddFile(TarWriter writer, string name, byte[] data)

@@ -129,11 +129,28 @@ public class ModuleReadingTests
     [InlineData("""{"format":1,"name":"lp","kernel_release":"6.1","objects":{"vmlinux":["f"]}}""", "id")]
     [InlineData("""{"format":1,"id":"x","name":"lp","kernel_release":"","objects":{"vmlinux":["f"]}}""", "kernel_release is missing or empty")]
     [InlineData("""{"format":2,"id":"x","name":"lp","kernel_release":"6.1","objects":{"vmlinux":["f"]}}""", "format 2 is not supported")]
-    [InlineData("""{"format":1,"id":"x","name":"lp","kernel_release":"6.1","objects":{}}""", "objects is empty")]
+    [InlineData("""{"format":1,"id":"x","name":"lp","kernel_release":"6.1","objects":{}}""", "objects is missing or empty")]
+    [InlineData("""{"format":1,"id":"x","name":"lp","kernel_release":"6.1","objects":null}""", "objects is missing or empty")]
+    [InlineData("""{"format":1,"id":"x","name":"lp","kernel_release":"6.1"}""", "objects")]
+    [InlineData("""{"format":1,"id":"x","name":"lp","kernel_release":"6.1","objects":{"vmlinux":null}}""", "object vmlinux lists no functions")]
+    [InlineData("""{"format":1,"id":"x","name":"lp","kernel_release":"6.1","objects":{"vmlinux":[]}}""", "object vmlinux lists no functions")]
+    [InlineData("""{"format":1,"id":"x","name":"lp","kernel_release":"6.1","objects":{"vmlinux":[null]}}""", "object vmlinux: null is not a function name")]
+    [InlineData("""{"format":1,"id":"x","name":"lp","kernel_release":"6.1","objects":{"vmlinux":[""]}}""", "object vmlinux: \"\" is not a function name")]
+    [InlineData("""{"format":1,"id":"x","name":"lp","kernel_release":"6.1","objects":{"vmlinux":["a b"]}}""", "\"a b\" is not a function name")]
+    [InlineData("""{"format":1,"id":"x","name":"lp","kernel_release":"6.1","objects":{"vmlinux":["f","f"]}}""", "function f is listed twice")]
+    [InlineData("""{"format":1,"id":"x","name":"lp","kernel_release":"6.1","objects":{"../etc":["f"]}}""", "object \"../etc\" is neither vmlinux nor a module name")]
+    [InlineData("""{"format":1,"id":"x","name":"lp","kernel_release":"6.1","objects":{"":["f"]}}""", "object \"\" is neither")]
+    [InlineData("""{"format":1,"id":"x","name":"lp","kernel_release":"6.1","objects":{"vmlinux":"f"}}""", "not a valid kpk manifest")]
+    [InlineData("""{"format":1,"id":"x","id":"y","name":"lp","kernel_release":"6.1","objects":{"vmlinux":["f"]}}""", "not a valid kpk manifest")]
+    [InlineData("""{"format":1,"id":"x","name":"lp","kernel_release":"6.1","objects":{"vmlinux":["f"],"vmlinux":["g"]}}""", "not a valid kpk manifest")]
+    [InlineData("""{"format":1,"id":7,"name":"lp","kernel_release":"6.1","objects":{"vmlinux":["f"]}}""", "not a valid kpk manifest")]
+    [InlineData("null", "empty manifest")]
+    [InlineData("[]", "not a valid kpk manifest")]
     [InlineData("""{"format":1,"id":"../x","name":"lp","kernel_release":"6.1","objects":{"vmlinux":["f"]}}""", "id \"../x\"")]
     [InlineData("{\n\"format\": 1,\n\"id\": ", "line")]
     public void Bad_manifest_is_refused_naming_the_problem(string json, string expected)
     {
+        // Each case is one edit away from a valid manifest, so the check itself is what refuses it.
         var e = Assert.Throws<KpkException>(() => PatchManifest.Parse(json, "kpk-x/manifest.json"));
         Assert.Contains("kpk-x/manifest.json", e.Message);
         Assert.Contains(expected, e.Message);

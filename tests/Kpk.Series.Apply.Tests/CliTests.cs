@@ -58,6 +58,14 @@ public class CliTests
         Assert.Equal(0, run.Exit);
         Assert.Equal(File.ReadAllText(dir["base"]), File.ReadAllText(dir["out"]));
 
+        // -o naming a directory: one clear line, nothing written into or beside it.
+        Directory.CreateDirectory(dir["outdir"]);
+        run = KpkProcess.Run("config", "merge", "-o", dir["outdir"], dir["base"]);
+        Assert.Equal(1, run.Exit);
+        Assert.Equal($"kpk: {dir["outdir"]}: is a directory; name the file to write\n", run.Err);
+        Assert.Empty(Directory.GetFileSystemEntries(dir["outdir"]));
+        Assert.Equal(["addon", "base", "out", "outdir"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName).Order());
+
         run = KpkProcess.Run("config", "merge", dir["base"], dir["missing"]);
         Assert.Equal(1, run.Exit);
         Assert.StartsWith($"kpk: {dir["missing"]}: cannot read", run.Err);

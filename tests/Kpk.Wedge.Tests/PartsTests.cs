@@ -60,7 +60,7 @@ public class PartsTests
     [InlineData("x32", "any-amd64", true)]
     [InlineData("x32", "amd64", false)]
     public void Architecture_wildcards_match_as_dpkg_matches_them(string arch, string alias, bool matches) =>
-        Assert.Equal(matches, DebianArch.Matches(arch, alias));
+        Assert.Equal(matches, DebianArchitecture.Matches(arch, alias));
 
     [Theory]
     [InlineData("<!noudeb>", "", true)]

@@ -98,9 +98,8 @@ check_config() {
 guest_kpk() {
     local dir="$KPK_REPO/.build/kpk-guest" bin
     bin="$dir/kpk"
-    # Stale when a source is newer; obj/ and bin/ are left out, as every dotnet build rewrites
-    # the .cs files it generates there.
-    if [ ! -x "$bin" ] || [ -n "$(find "$KPK_REPO/src" \( -name obj -o -name bin \) -prune -o \( -name '*.cs' -o -name '*.csproj' \) -newer "$bin" -print -quit)" ]; then
+    # Stale by the rule ./kpk uses (scripts/kpk-changed-source: sources only, never bin/ or obj/).
+    if [ ! -x "$bin" ] || [ -n "$("$KPK_REPO/scripts/kpk-changed-source" "$bin")" ]; then
         say "publishing kpk for the guest (self-contained single file) into $dir"
         rm -rf "$dir.partial"
         DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet publish "$KPK_REPO/src/Kpk.Cli/Kpk.Cli.csproj" -c Release -r linux-x64 \

@@ -4,7 +4,6 @@ using Kpk.Core;
 using Kpk.Series.Guards;
 using Kpk.Series.Supported;
 using Kpk.Series.Taint;
-using Microsoft.Win32.SafeHandles;
 
 namespace Kpk.Cli.Commands;
 
@@ -35,13 +34,14 @@ public static class GuardsCommands
         cmd.SetAction(_ =>
         {
             int at = Array.IndexOf(processArgs, "guards");
-            // Standard output as a plain file stream: unlike Console's, it reports a closed pipe.
-            using var stdout = StandardOutput();
+            // Unlike Console's streams, these report a closed pipe (and, like them, move the shared offset).
+            using var stdout = StandardStreams.Output();
+            using var stderr = StandardStreams.Error();
             var env = new GuardsEnvironment
             {
                 Input = Console.OpenStandardInput(),
                 Output = stdout,
-                Error = Console.OpenStandardError(),
+                Error = stderr,
                 ProgramName = "kpk guards",
                 PosixlyCorrect = Environment.GetEnvironmentVariable("POSIXLY_CORRECT") != null,
             };
@@ -63,23 +63,44 @@ public static class GuardsCommands
         return cmd;
     }
 
-    /// <summary>Standard output unbuffered (guards buffers itself) and not owned: closing it must not close fd 1.</summary>
-    private static FileStream StandardOutput() => new(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 1);
-
     private static Command Supported()
     {
-        var conf = new Argument<string>("SUPPORTED.CONF") { Description = "SUSE's supported.conf (guards syntax)" };
+        var conf = new Argument<string?>("SUPPORTED.CONF")
+        {
+            Description = "SUSE's supported.conf (guards syntax); without it, each --module is a module file whose supported: tag is read",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var output = new Option<string?>("--output", "-o") { Description = "Write Module.supported here instead of standard output", HelpName = "FILE" };
         var modules = new Option<string[]>("--module", "-m")
         {
-            Description = "Instead, print the support level modpost would give this module (NAME, path or NAME.ko; repeatable)",
+            Description = "Instead, print the support level modpost would give this module (NAME, path or NAME.ko; repeatable); " +
+                          "without SUPPORTED.CONF, a module file (.ko): its supported: tag and what SUSE's kernel and modprobe settings do with it",
             HelpName = "MODULE",
             AllowMultipleArgumentsPerToken = false,
         };
-        var cmd = new Command("supported", "Make Module.supported from supported.conf (+base, +external, -, -!optional, +NAME-kmp), as kernel-source does") { conf, output, modules };
+        var root = new Option<string>("--root")
+        {
+            Description = "With module files: read this system's settings (/proc/sys/kernel/unsupported, modprobe.d) under DIR",
+            DefaultValueFactory = _ => "/",
+            HelpName = "DIR",
+        };
+        var cmd = new Command("supported", "Make Module.supported from supported.conf (+base, +external, -, -!optional, +NAME-kmp), as kernel-source does; " +
+                                           "or read a module's supported: tag") { conf, output, modules, root };
         cmd.SetAction(pr =>
         {
-            string path = pr.GetValue(conf)!;
+            if (pr.GetValue(conf) is not { } path)
+            {
+                string[] files = pr.GetValue(modules) ?? [];
+                if (files.Length == 0) throw new KpkException("give SUPPORTED.CONF, or --module FILE.ko to read a module's supported: tag");
+                var systemRoot = new Kpk.Runtime.SystemRoot(pr.GetValue(root)!);
+                foreach (string file in files)
+                {
+                    var report = Kpk.Runtime.ModuleSupportReport.Read(file, systemRoot);
+                    Console.Out.WriteLine($"{file}: {report.Tag}");
+                    foreach (string line in report.Lines) Console.Out.WriteLine("  " + line);
+                }
+                return ExitCodes.Ok;
+            }
             byte[] input;
             try
             {
@@ -116,18 +137,27 @@ public static class GuardsCommands
             Arity = ArgumentArity.ZeroOrOne,
             Description = "The taint mask, decimal as in /proc/sys/kernel/tainted or 0x-hex (default: the running kernel's)",
         };
-        var suse = new Option<SuseTaintLayout>("--suse")
+        var suse = new Option<SuseTaintLayout?>("--suse")
         {
-            Description = "SUSE support bits: current (5.3 and later: X=bit 16, N=bit 31), legacy (before 5.3: N=bit 30, X=bit 31) or none",
-            DefaultValueFactory = _ => SuseTaintLayout.Current,
+            Description = "SUSE support bits: current (5.3 and later: X=bit 16, N=bit 31, the default), legacy (2.6.25 to 5.2: N=bit 30, X=bit 31), " +
+                          "early (2.6 before 2.6.25: U=bit 4, X=bit 5, machine check bit 10, four-letter code) or none",
+        };
+        var release = new Option<string?>("--release")
+        {
+            Description = "Choose the SUSE layout by this kernel release's version (instead of --suse)",
+            HelpName = "RELEASE",
         };
         var json = CommonOptions.Json();
-        var cmd = new Command("taint", "Explain a kernel taint value bit by bit: letter, value and reason, upstream and SUSE bits") { value, suse, json };
+        var cmd = new Command("taint", "Explain a kernel taint value bit by bit: letter, value and reason, upstream and SUSE bits") { value, suse, release, json };
         cmd.SetAction(pr =>
         {
             string text = pr.GetValue(value) ?? ReadRunningTaint();
-            var report = TaintReport.Explain(TaintReport.ParseValue(text), pr.GetValue(suse));
-            if (pr.GetValue(json)) PrintJson(report);
+            if (pr.GetValue(suse) != null && pr.GetValue(release) != null)
+                throw new KpkException("give --suse LAYOUT or --release RELEASE, not both");
+            var layout = pr.GetValue(suse)
+                ?? (pr.GetValue(release) is { } r ? SuseTaintLayoutOf.Release(r) : SuseTaintLayout.Current);
+            var report = TaintReport.Explain(TaintReport.ParseValue(text), layout);
+            if (pr.GetValue(json)) PrintJson(report, layout);
             else PrintText(report);
             return ExitCodes.Ok;
         });
@@ -158,9 +188,9 @@ public static class GuardsCommands
         if (report.Supported != null) Console.Out.WriteLine($"supported: {report.Supported}");
     }
 
-    private static void PrintJson(TaintReport report)
+    private static void PrintJson(TaintReport report, SuseTaintLayout layout)
     {
-        var view = new TaintView(report.Value, $"0x{report.Value:x}", report.TaintedLine,
+        var view = new TaintView(report.Value, $"0x{report.Value:x}", report.TaintedLine, layout.ToString().ToLowerInvariant(),
             report.Flags.Select(f => new TaintFlagView(f.Bit, f.Letter.ToString(), f.Value, f.Name, f.Reason, f.Suse)).ToList(),
             report.UnknownBits, report.Supported);
         Console.Out.WriteLine(KpkJson.Serialize(view));

@@ -58,10 +58,13 @@ public static class RuntimeCommands
         var cmd = new Command("list", "The live patches in the kernel (objects, functions, state) and the installed ones") { root, json, verbose };
         cmd.SetAction(pr =>
         {
-            var listing = new PatchLister(Context(pr.GetValue(root)!, pr.GetValue(verbose), needsLoader: false)).List();
-            if (pr.GetValue(json)) { Print(listing); return ExitCodes.Ok; }
-            WriteListing(listing, pr.GetValue(verbose) > 0);
-            return ExitCodes.Ok;
+            var context = Context(pr.GetValue(root)!, pr.GetValue(verbose), needsLoader: false);
+            var listing = new PatchLister(context).List();
+            // Without livepatch support "none loaded" would hide that none can be: say so, and fail (installed patches are still listed).
+            if (!listing.LivepatchSupported) Console.Error.WriteLine("kpk: " + context.Sysfs.NoSupport);
+            if (pr.GetValue(json)) Print(listing);
+            else WriteListing(listing, pr.GetValue(verbose) > 0);
+            return listing.LivepatchSupported ? ExitCodes.Ok : ExitCodes.Error;
         });
         return cmd;
     }
@@ -165,7 +168,7 @@ public static class RuntimeCommands
         seconds >= 0 ? TimeSpan.FromSeconds(seconds) : throw new KpkException($"--wait {seconds}: must not be negative");
 
     /// <summary>The kpk executable for the boot unit: the apphost beside kpk.dll, else the process itself.</summary>
-    private static string ThisKpk()
+    public static string ThisKpk()
     {
         string apphost = Path.Combine(AppContext.BaseDirectory, "kpk");
         if (File.Exists(apphost)) return apphost;
@@ -178,7 +181,8 @@ public static class RuntimeCommands
     {
         var output = Console.Out;
         output.WriteLine($"running kernel: {listing.Release}{(listing.BuildId != null ? $" (build id {listing.BuildId})" : "")}");
-        if (listing.Loaded.Count == 0) output.WriteLine("loaded live patches: none");
+        if (!listing.LivepatchSupported) output.WriteLine("loaded live patches: none (no livepatch support in this kernel: CONFIG_LIVEPATCH)");
+        else if (listing.Loaded.Count == 0) output.WriteLine("loaded live patches: none");
         else output.WriteLine("loaded live patches:");
         foreach (var p in listing.Loaded)
         {

@@ -52,10 +52,31 @@ public static class SeriesApplyCommands
 
     private static Command Config()
     {
-        return new Command("config", "Kernel configs: merge, the running kernel's, differences") { Merge(), Running(), Diff() };
+        return new Command("config", "Kernel configs: select, merge, the running kernel's, differences") { Select(), Merge(), Running(), Diff() };
     }
 
     private static Option<string?> OutputOption() => new("--output", "-o") { Description = "Write to FILE (atomically) instead of standard output", HelpName = "FILE" };
+
+    private static Command Select()
+    {
+        var arch = new Option<string>("--arch") { Description = "The architecture (x86_64, i386, ppc64le, arm64, s390x, ...)", Required = true };
+        var flavor = new Option<string>("--flavor") { Description = "The flavour (default, debug, vanilla, ...)", Required = true };
+        var dir = new Option<string>("--dir", "-C") { Description = "The kernel-source tree (config.conf and config/ or config.tar.bz2)", DefaultValueFactory = _ => ".", HelpName = "DIR" };
+        var output = new Option<string>("--output", "-o") { Description = "Where the config goes (atomically); - for standard output", DefaultValueFactory = _ => ".config", HelpName = "FILE" };
+        var strict = new Option<bool>("--strict") { Description = "Treat warnings in the config files as errors" };
+        var cmd = new Command("select", "The .config of one architecture and flavour of a kernel-source tree: config.conf's choice, config.addon laid over it") { arch, flavor, dir, output, strict };
+        cmd.SetAction(pr =>
+        {
+            var selection = ConfigSelector.Select(pr.GetValue(dir)!, pr.GetValue(arch)!, pr.GetValue(flavor)!, CliRunner.Cancellation);
+            Warn(selection.Result.Warnings, pr.GetValue(strict));
+            Console.Error.WriteLine($"flavours built for {selection.Arch}: {string.Join(", ", selection.Flavors)}");
+            Console.Error.WriteLine($"config: {selection.Base}" + (selection.Addon != null ? $" + {selection.Addon}" : ""));
+            string target = pr.GetValue(output)!;
+            Emit(selection.Result.Text, target == "-" ? null : target);
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
 
     private static Command Merge()
     {

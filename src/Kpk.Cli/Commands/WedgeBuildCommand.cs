@@ -16,7 +16,7 @@ public static class WedgeBuildCommand
         var version = new Option<string?>("--version") { Description = "Binary version to use instead of debian/changelog's" };
         var arch = new Option<string?>("--arch") { Description = "Host architecture (default: DEB_HOST_ARCH, else this machine's)" };
         var epoch = new Option<long?>("--source-date-epoch") { Description = "Time stamped on every member (default: SOURCE_DATE_EPOCH, else the changelog entry's date)" };
-        var noCompress = new Option<bool>("--no-compress") { Description = "Store the payload uncompressed inside the xz members (faster, larger)" };
+        var noCompress = new Option<bool>("--no-compress") { Description = "Compress the xz members at xz's fastest level (-0) instead of dh_builddeb's -6 -e (faster, larger)" };
         var json = CommonOptions.Json();
         var verbose = CommonOptions.Verbose();
         var cmd = new Command("build", "Build .udeb files (ar of debian-binary, control.tar.xz, data.tar.xz) from debian/control and the staged debian/PACKAGE/ trees")

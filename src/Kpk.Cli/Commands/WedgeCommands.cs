@@ -23,6 +23,8 @@ public static class WedgeCommands
         wedge.Subcommands.Add(InstallFiles());
         wedge.Subcommands.Add(Check());
         wedge.Subcommands.Add(WedgeBuildCommand.Create());
+        wedge.Subcommands.Add(WedgeArchBuildCommands.BuildAll());
+        wedge.Subcommands.Add(WedgeArchBuildCommands.BuildArch());
         wedge.Subcommands.Add(Help(wedge));
         return wedge;
     }

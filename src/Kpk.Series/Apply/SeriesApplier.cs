@@ -23,15 +23,17 @@ public sealed class SeriesApplier(ISeriesSelector selector, IReporter reporter)
         if (options.Fuzz < 0) throw new KpkException($"--fuzz {options.Fuzz}: the fuzz factor cannot be negative");
         string seriesPath = Path.GetFullPath(options.Series);
         if (!File.Exists(seriesPath)) throw new KpkException($"{options.Series}: no such series file");
-        string patchRoot = Path.GetDirectoryName(seriesPath)!;
+        string seriesDir = Path.GetDirectoryName(seriesPath)!;
         var selected = selector.Select(seriesPath, options.Symbols);
-        var files = ResolvePatchFiles(selected, patchRoot);
         int last = ResolveUpTo(options.UpTo, selected);
         var patch = GnuPatch.Find(options.Fuzz);
 
         string scratch = Path.GetFullPath(options.ScratchDirectory);
         CheckNotInside(scratch, Path.GetFullPath(options.Vanilla)); // before anything is created there
+        if (PatchArchives.Find(seriesDir).Count == 0) ResolvePatchFiles(selected, seriesDir); // a missing patch stops the run before anything is made
         Directory.CreateDirectory(scratch);
+        string patchRoot = PatchArchives.Prepare(seriesDir, scratch, reporter, cancel);
+        var files = ResolvePatchFiles(selected, patchRoot);
         ScratchArea.RemoveStale(scratch, ".kpk-unpack");
         var vanilla = VanillaSource.Prepare(options.Vanilla, scratch, reporter, cancel);
 

@@ -105,6 +105,10 @@ public static class VanillaSource
         }
     }
 
+    /// <summary>Unpacks a .tar.bz2 (as SUSE's source RPM ships patches.*, config and config.addon) into an existing directory.</summary>
+    internal static void UnpackBzip2(string tarball, string destination, CancellationToken cancel) =>
+        UnpackWithTar(tarball, Compression.Bzip2, destination, cancel);
+
     private static void UnpackWithTar(string tarball, Compression kind, string destination, CancellationToken cancel)
     {
         string tar = ExternalTool.Find("tar") ?? throw new KpkException($"{tarball}: unpacking it needs tar (apt-get install tar)");

@@ -58,9 +58,15 @@ public static class GuardedList
         return line;
     }
 
+    /// <summary>
+    /// Splits a logical line into guards and files. Linear in the line's length, however many physical
+    /// lines it joins: the physical line is found by walking <paramref name="starts"/> forward as the
+    /// tokens do, and every file shares one array of the guards before it (each sees its own prefix).
+    /// </summary>
     private static void AddTokens(string line, List<(int Offset, int Line)> starts, List<GuardedEntry> entries)
     {
-        var guards = new List<string>();
+        var guards = new GuardPrefix();
+        int physical = 0;
         int i = 0;
         while (i < line.Length)
         {
@@ -69,9 +75,28 @@ public static class GuardedList
             while (i < line.Length && !ByteText.IsSpace(line[i])) i++;
             if (i == start) break;
             string token = line[start..i];
-            if (token[0] is '+' or '-') guards.Add(token);
-            else entries.Add(new GuardedEntry(token, guards.ToArray(), starts.Last(s => s.Offset <= start).Line));
+            if (token[0] is '+' or '-') { guards.Add(token); continue; }
+            while (physical + 1 < starts.Count && starts[physical + 1].Offset <= start) physical++;
+            entries.Add(new GuardedEntry(token, guards.Snapshot(), starts[physical].Line));
         }
+    }
+
+    /// <summary>
+    /// The guards seen so far on a line. A snapshot is a view of the first N, never copied: elements
+    /// once written are never changed, and growing moves on to a new array, leaving old views intact.
+    /// </summary>
+    private sealed class GuardPrefix
+    {
+        private string[] _items = [];
+        private int _count;
+
+        public void Add(string guard)
+        {
+            if (_count == _items.Length) Array.Resize(ref _items, Math.Max(4, _count * 2));
+            _items[_count++] = guard;
+        }
+
+        public IReadOnlyList<string> Snapshot() => _count == 0 ? Array.Empty<string>() : new ArraySegment<string>(_items, 0, _count);
     }
 }
 
@@ -89,18 +114,51 @@ public static class GuardEvaluator
     {
         if (guards.Count == 0) return null;
         bool selected = guards[0][0] == '-';
-        foreach (string guard in guards)
-        {
-            bool include = guard[0] == '+';
-            bool negated = guard.Length > 1 && guard[1] == '!';
-            string symbol = guard[(negated ? 2 : 1)..];
-            bool matches = negated ? !symbols.Contains(symbol) : symbol.Length == 0 || symbols.Contains(symbol);
-            if (matches) selected = include;
-        }
+        foreach (string guard in guards) selected = Apply(guard, selected, symbols);
         return selected;
     }
 
     /// <summary>The files selected by <paramref name="symbols"/>, with unguarded files selected when <paramref name="selectUnguarded"/>.</summary>
-    public static IEnumerable<GuardedEntry> Select(IEnumerable<GuardedEntry> entries, IReadOnlySet<string> symbols, bool selectUnguarded = true) =>
-        entries.Where(e => Evaluate(e.Guards, symbols) ?? selectUnguarded);
+    public static IEnumerable<GuardedEntry> Select(IEnumerable<GuardedEntry> entries, IReadOnlySet<string> symbols, bool selectUnguarded = true)
+    {
+        var decisions = new GuardDecisions(symbols);
+        return entries.Where(e => decisions.Evaluate(e.Guards) ?? selectUnguarded);
+    }
+
+    internal static bool Apply(string guard, bool selected, IReadOnlySet<string> symbols)
+    {
+        bool include = guard[0] == '+';
+        bool negated = guard.Length > 1 && guard[1] == '!';
+        string symbol = guard[(negated ? 2 : 1)..];
+        bool matches = negated ? !symbols.Contains(symbol) : symbol.Length == 0 || symbols.Contains(symbol);
+        return matches ? include : selected;
+    }
+}
+
+/// <summary>
+/// <see cref="GuardEvaluator.Evaluate"/> over the entries of a list in order, in time linear in the
+/// guards of a line rather than in files × guards: the files of one line share the prefix array of
+/// their guards (see <see cref="GuardedList"/>), so the decision for one continues from the last.
+/// </summary>
+public sealed class GuardDecisions(IReadOnlySet<string> symbols)
+{
+    private string[]? _array;
+    private int _count;
+    private bool _selected;
+
+    public bool? Evaluate(IReadOnlyList<string> guards)
+    {
+        if (guards.Count == 0) return null;
+        int from = 0;
+        bool selected = guards[0][0] == '-';
+        var segment = guards as ArraySegment<string>?;
+        if (segment is { Offset: 0 } s && s.Array == _array && s.Count >= _count)
+        {
+            from = _count;
+            selected = _selected;
+        }
+        for (int i = from; i < guards.Count; i++) selected = GuardEvaluator.Apply(guards[i], selected, symbols);
+        (_array, _count, _selected) = segment is { Offset: 0 } kept ? (kept.Array, kept.Count, selected) : (null, 0, false);
+        return selected;
+    }
 }

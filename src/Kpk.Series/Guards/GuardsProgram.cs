@@ -76,10 +76,10 @@ public static class GuardsProgram
     /// <summary>The files the symbols select (or, with <c>--invert-match</c>, do not select).</summary>
     private static void Select(List<GuardedEntry> entries, string prefix, GuardsSettings settings, Stream output)
     {
-        var symbols = new HashSet<string>(settings.Symbols, StringComparer.Ordinal);
+        var decisions = new GuardDecisions(new HashSet<string>(settings.Symbols, StringComparer.Ordinal));
         foreach (var entry in entries)
         {
-            bool? decision = GuardEvaluator.Evaluate(entry.Guards, symbols);
+            bool? decision = decisions.Evaluate(entry.Guards);
             // perl prints when ($selected ^ $invert_match) is true; an unguarded file's $selected is
             // the --default number itself, so any default other than 0 and 1 prints either way.
             bool print = decision is bool selected

@@ -10,8 +10,29 @@ public enum SuseTaintLayout
     /// (<c>X</c>), an unsupported one sets bit 31 (<c>N</c>).
     /// </summary>
     Current,
-    /// <summary>SUSE kernels before Linux 5.3: bit 30 (<c>N</c>) for an unsupported module, bit 31 (<c>X</c>) for an externally supported one.</summary>
+    /// <summary>SUSE kernels from 2.6.25 to before Linux 5.3: bit 30 (<c>N</c>) for an unsupported module, bit 31 (<c>X</c>) for an externally supported one.</summary>
     Legacy,
+    /// <summary>
+    /// SUSE's 2.6 kernels before 2.6.25 (SLES 9 and 10), as its kernel-source README describes them:
+    /// bit 4 (<c>U</c>) unsupported, bit 5 (<c>X</c>) externally supported, the machine check moved to
+    /// bit 10, and a four-letter Oops code (<c>G</c>/<c>P</c>, <c>F</c>, <c>S</c>, <c>U</c>/<c>X</c>).
+    /// The support patch's changelog says 2.6.25 "bumped the flags up" to the legacy bits.
+    /// </summary>
+    Early,
+}
+
+/// <summary>Which layout a SUSE kernel release has, by its version.</summary>
+public static class SuseTaintLayoutOf
+{
+    public static SuseTaintLayout Release(string release)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(release, @"^(\d+)\.(\d+)(?:\.(\d+))?");
+        if (!m.Success) throw new Core.KpkException($"kernel release '{release}' does not start with a version (MAJOR.MINOR[.PATCH])");
+        var version = new Version(int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value), m.Groups[3].Success ? int.Parse(m.Groups[3].Value) : 0);
+        return version < new Version(2, 6, 25) ? SuseTaintLayout.Early
+            : version < new Version(5, 3) ? SuseTaintLayout.Legacy
+            : SuseTaintLayout.Current;
+    }
 }
 
 /// <summary>One bit of the kernel's taint mask.</summary>
@@ -70,6 +91,15 @@ public static class TaintFlags
             .. Upstream,
             new(30, 'N', ' ', "TAINT_NO_SUPPORT", Unsupported, Suse: true),
             new(31, 'X', ' ', "TAINT_EXTERNAL_SUPPORT", External, Suse: true),
+        ],
+        SuseTaintLayout.Early =>
+        [
+            .. Upstream.Where(f => f.Bit < 2),
+            // 2.6's name and words for bit 2: later kernels widened it to any out-of-spec system.
+            new(2, 'S', ' ', "TAINT_UNSAFE_SMP", "SMP kernel running on hardware that has not been certified as safe to run multiprocessor"),
+            new(4, 'U', ' ', "TAINT_NO_SUPPORT", Unsupported, Suse: true),
+            new(5, 'X', ' ', "TAINT_EXTERNAL_SUPPORT", External, Suse: true),
+            new(10, 'M', ' ', "TAINT_MACHINE_CHECK", "processor reported a Machine Check Exception (MCE)", Suse: true),
         ],
         _ => Upstream,
     };

@@ -19,7 +19,7 @@ public sealed record TaintReport(ulong Value, IReadOnlyList<TaintFlag> Flags, IR
         var set = known.Where(f => (value & f.Value) != 0).ToList();
         ulong explained = known.Aggregate(0UL, (mask, f) => mask | f.Value);
         var unknown = Enumerable.Range(0, 64).Where(bit => (value & ~explained & (1UL << bit)) != 0).ToList();
-        return new TaintReport(value, set, unknown, RenderTaintedLine(value, known), layout == SuseTaintLayout.None ? null : SupportStatus(value, known));
+        return new TaintReport(value, set, unknown, RenderTaintedLine(value, known, layout), layout == SuseTaintLayout.None ? null : SupportStatus(value, known));
     }
 
     /// <summary>
@@ -27,10 +27,17 @@ public sealed record TaintReport(ulong Value, IReadOnlyList<TaintFlag> Flags, IR
     /// set and the "clear" letter (G for bit 0, else a blank) when not. SUSE kernels skip the unused
     /// bits between upstream's last flag and their own.
     /// </summary>
-    private static string RenderTaintedLine(ulong value, IReadOnlyList<TaintFlag> known)
+    private static string RenderTaintedLine(ulong value, IReadOnlyList<TaintFlag> known, SuseTaintLayout layout)
     {
         if (value == 0) return "Not tainted";
         var line = new StringBuilder("Tainted: ");
+        if (layout == SuseTaintLayout.Early)
+        {
+            // Four columns: G/P, F, S, then U for unsupported or else X for externally supported; the
+            // machine check bit has no column.
+            foreach (var flag in known.Where(f => f.Bit < 3)) line.Append((value & flag.Value) != 0 ? flag.Letter : flag.LetterWhenClear);
+            return line.Append((value & (1UL << 4)) != 0 ? 'U' : (value & (1UL << 5)) != 0 ? 'X' : ' ').ToString();
+        }
         foreach (var flag in known.OrderBy(f => f.Bit)) line.Append((value & flag.Value) != 0 ? flag.Letter : flag.LetterWhenClear);
         return line.ToString();
     }

@@ -53,7 +53,7 @@ public static partial class BinaryPackageBuilder
         long stamp = mtime ?? UdebBuilder.EpochFromEnvironment() ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         string file = Path.Combine(outputDir, $"{package}_{version!.WithoutEpoch}_{arch}.deb");
         var ordered = members.OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
-        AtomicFile.Write(file, s => DebArchive.Write(s, ordered, tree, stamp, compress));
+        AtomicFile.Write(file, s => DebArchive.Write(s, ordered, tree, stamp, compress ? XzWriter.DebPreset : XzWriter.FastestPreset));
         return new BuiltPackage(package, version.Text, arch, file, new FileInfo(file).Length);
     }
 

@@ -14,14 +14,15 @@ public sealed record ControlMember(string Name, int Mode, byte[] Content);
 /// </summary>
 public static class DebArchive
 {
-    public static void Write(Stream output, IReadOnlyList<ControlMember> control, PackageTree data, long mtime, bool compress)
+    /// <param name="xzPreset">The xz level of both tar members (<see cref="XzWriter"/>'s presets).</param>
+    public static void Write(Stream output, IReadOnlyList<ControlMember> control, PackageTree data, long mtime, uint xzPreset)
     {
         byte[] controlTar = ControlTar(control, mtime);
         byte[] dataTar = DataTar(data, mtime);
         var ar = new ArArchiveWriter(output);
         ar.AddMember("debian-binary", Encoding.ASCII.GetBytes("2.0\n"), mtime);
-        ar.AddMember("control.tar.xz", XzWriter.Compress(controlTar, compress), mtime);
-        ar.AddMember("data.tar.xz", XzWriter.Compress(dataTar, compress), mtime);
+        ar.AddMember("control.tar.xz", XzWriter.Compress(controlTar, xzPreset), mtime);
+        ar.AddMember("data.tar.xz", XzWriter.Compress(dataTar, xzPreset), mtime);
     }
 
     public static byte[] ControlTar(IReadOnlyList<ControlMember> members, long mtime)

@@ -20,7 +20,7 @@ public sealed record UdebBuildOptions
     public long? SourceDateEpoch { get; init; }
     /// <summary>Instead of DEB_BUILD_PROFILES.</summary>
     public IReadOnlyCollection<string>? BuildProfiles { get; init; }
-    /// <summary>False stores the payload inside xz without compressing it (faster, larger).</summary>
+    /// <summary>False compresses with xz's fastest level instead of dh_builddeb's -6 -e for udebs (faster, larger).</summary>
     public bool Compress { get; init; } = true;
 }
 
@@ -90,7 +90,7 @@ public static class UdebBuilder
         {
             string file = Path.Combine(output, $"{name}_{generated.Version.WithoutEpoch}_{generated.Architecture}.udeb");
             reporter.Detail($"building {file}");
-            AtomicFile.Write(file, s => DebArchive.Write(s, members, tree, mtime, options.Compress));
+            AtomicFile.Write(file, s => DebArchive.Write(s, members, tree, mtime, options.Compress ? XzWriter.UdebPreset : XzWriter.FastestPreset));
             long size = new FileInfo(file).Length;
             built.Add(new BuiltUdeb(name, file, generated, size));
         }

@@ -1,111 +1,95 @@
-using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using Kpk.Core;
 
 namespace Kpk.Wedge.Deb;
 
 /// <summary>
-/// Writes a complete .xz file (one stream, one block, LZMA2 filter, CRC64 check — what
-/// <c>xz -6</c> and dpkg-deb write): stream header, block header with both sizes, the LZMA2 data,
-/// block padding and check, the index, and the stream footer.
+/// Compresses a package member to .xz exactly as Debian 12's dpkg-deb does for <c>-Zxz</c>:
+/// through liblzma's multi-threaded stream encoder (lzma_stream_encoder_mt) with the level it
+/// is given (dpkg's <c>-z</c>, plus LZMA_PRESET_EXTREME for <c>-Sextreme</c>), a CRC64 check,
+/// no timeout and liblzma's default block size (three times the dictionary: 24 MiB at level 6),
+/// so the same tar gives the same bytes as dpkg-deb's member. The encoder's output depends on the
+/// block size, not on the number of threads: blocks are cut at fixed offsets and each is
+/// compressed on its own, so kpk uses no more threads than there are blocks.
 /// </summary>
-public static class XzWriter
+public static unsafe class XzWriter
 {
-    private static readonly byte[] HeaderMagic = [0xFD, (byte)'7', (byte)'z', (byte)'X', (byte)'Z', 0x00];
-    private static readonly byte[] FooterMagic = [(byte)'Y', (byte)'Z'];
-    /// <summary>Stream flags: no reserved bits, check type 0x04 (CRC64).</summary>
-    private static readonly byte[] StreamFlags = [0x00, 0x04];
-    private const byte Lzma2FilterId = 0x21;
-    private const int CheckSize = 8;
+    /// <summary>dpkg-deb's default for <c>-Zxz</c>: level 6 (compressor_xz.default_level in dpkg's compress.c); what dh_builddeb gives a .deb.</summary>
+    public const uint DebPreset = 6;
+    /// <summary>What dh_builddeb gives a udeb: <c>dpkg-deb -z6 -Zxz -Sextreme</c>, level 6 | LZMA_PRESET_EXTREME.</summary>
+    public const uint UdebPreset = 6 | ExtremeFlag;
+    /// <summary>xz's fastest level (-0).</summary>
+    public const uint FastestPreset = 0;
+    private const uint ExtremeFlag = 0x80000000; // LZMA_PRESET_EXTREME
 
-    /// <param name="compress">False stores the data in LZMA2's uncompressed chunks (fast, still valid xz).</param>
-    public static byte[] Compress(byte[] input, bool compress = true)
+    /// <summary>liblzma's default block size for level 6 (also with -e): 3 × its 8 MiB dictionary; smaller levels have smaller blocks.</summary>
+    private const long BlockSize = 3L * (8 << 20);
+
+    /// <param name="preset">An xz level with flags, as dpkg passes it to liblzma: <see cref="DebPreset"/>, <see cref="UdebPreset"/> or <see cref="FastestPreset"/>.</param>
+    public static byte[] Compress(byte[] input, uint preset)
     {
-        int dictionarySize = Lzma2Encoder.DictionarySizeFor(input.Length);
-        byte[] lzma2 = compress ? Lzma2Encoder.Encode(input, dictionarySize) : Lzma2Encoder.EncodeStored(input);
-        var output = new MemoryStream(lzma2.Length + 128);
-
-        output.Write(HeaderMagic);
-        output.Write(StreamFlags);
-        WriteUInt32(output, Crc32.Compute(StreamFlags));
-
-        byte[] blockHeader = BlockHeader(lzma2.Length, input.Length, Lzma2Encoder.DictionarySizeByte(dictionarySize));
-        output.Write(blockHeader);
-        output.Write(lzma2);
-        WriteZeros(output, Padding(lzma2.Length));
-        WriteUInt64(output, Crc64.Compute(input));
-
-        long unpaddedSize = blockHeader.Length + lzma2.Length + CheckSize;
-        byte[] index = Index(unpaddedSize, input.Length);
-        output.Write(index);
-
-        var footerFields = new byte[6];
-        BinaryPrimitives.WriteUInt32LittleEndian(footerFields.AsSpan(0, 4), (uint)(index.Length / 4 - 1));
-        StreamFlags.CopyTo(footerFields, 4);
-        WriteUInt32(output, Crc32.Compute(footerFields));
-        output.Write(footerFields);
-        output.Write(FooterMagic);
-        return output.ToArray();
-    }
-
-    private static byte[] BlockHeader(long compressedSize, long uncompressedSize, byte dictionaryByte)
-    {
-        var h = new MemoryStream();
-        h.WriteByte(0); // header size, filled in below
-        h.WriteByte(0x40 | 0x80); // one filter; compressed and uncompressed sizes present
-        WriteVarInt(h, (ulong)compressedSize);
-        WriteVarInt(h, (ulong)uncompressedSize);
-        WriteVarInt(h, Lzma2FilterId);
-        WriteVarInt(h, 1);
-        h.WriteByte(dictionaryByte);
-        WriteZeros(h, Padding(h.Length));
-        byte[] header = h.ToArray();
-        header[0] = (byte)((header.Length + 4) / 4 - 1);
-        var withCrc = new byte[header.Length + 4];
-        header.CopyTo(withCrc, 0);
-        BinaryPrimitives.WriteUInt32LittleEndian(withCrc.AsSpan(header.Length), Crc32.Compute(header));
-        return withCrc;
-    }
-
-    private static byte[] Index(long unpaddedSize, long uncompressedSize)
-    {
-        var x = new MemoryStream();
-        x.WriteByte(0x00); // index indicator
-        WriteVarInt(x, 1);
-        WriteVarInt(x, (ulong)unpaddedSize);
-        WriteVarInt(x, (ulong)uncompressedSize);
-        WriteZeros(x, Padding(x.Length));
-        WriteUInt32(x, Crc32.Compute(x.ToArray()));
-        return x.ToArray();
-    }
-
-    /// <summary>xz's multibyte integers: 7 bits per byte, least significant first, high bit = more follows.</summary>
-    public static void WriteVarInt(Stream s, ulong value)
-    {
-        while (value >= 0x80)
+        var options = new Liblzma.MtOptions
         {
-            s.WriteByte((byte)(value | 0x80));
-            value >>= 7;
+            Threads = (uint)Math.Clamp((input.Length + BlockSize - 1) / BlockSize, 1, Environment.ProcessorCount),
+            BlockSize = 0, // liblzma's default for the preset, as dpkg-deb leaves it
+            Timeout = 0,
+            Preset = preset,
+            Check = Liblzma.CheckCrc64,
+        };
+        var stream = new Liblzma.Stream();
+        Check(Init(&stream, &options), "starting the encoder");
+        try
+        {
+            var output = new MemoryStream(input.Length / 3 + 4096);
+            var buffer = new byte[1 << 20];
+            fixed (byte* inPtr = input)
+            fixed (byte* outPtr = buffer)
+            {
+                stream.NextIn = inPtr;
+                stream.AvailIn = (nuint)input.Length;
+                while (true)
+                {
+                    stream.NextOut = outPtr;
+                    stream.AvailOut = (nuint)buffer.Length;
+                    var ret = Liblzma.Code(&stream, Liblzma.Finish);
+                    output.Write(buffer, 0, buffer.Length - (int)stream.AvailOut);
+                    if (ret == Liblzma.Ret.StreamEnd) break;
+                    Check(ret, "compressing");
+                }
+            }
+            return output.ToArray();
         }
-        s.WriteByte((byte)value);
+        finally
+        {
+            Liblzma.End(&stream);
+        }
     }
 
-    private static int Padding(long length) => (int)((4 - length % 4) % 4);
+    /// <summary>The liblzma in use, e.g. "5.4.1".</summary>
+    public static string LibraryVersion() => Marshal.PtrToStringUTF8((nint)Liblzma.VersionString()) ?? "?";
 
-    private static void WriteZeros(Stream s, int count)
+    private static Liblzma.Ret Init(Liblzma.Stream* stream, Liblzma.MtOptions* options)
     {
-        for (int i = 0; i < count; i++) s.WriteByte(0);
+        try
+        {
+            return Liblzma.StreamEncoderMt(stream, options);
+        }
+        catch (DllNotFoundException)
+        {
+            throw new KpkException("xz compression needs liblzma.so.5 (XZ Utils' library; on Debian: apt install liblzma5)");
+        }
     }
 
-    private static void WriteUInt32(Stream s, uint value)
+    private static void Check(Liblzma.Ret ret, string what)
     {
-        Span<byte> b = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(b, value);
-        s.Write(b);
-    }
-
-    private static void WriteUInt64(Stream s, ulong value)
-    {
-        Span<byte> b = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(b, value);
-        s.Write(b);
+        if (ret == Liblzma.Ret.Ok) return;
+        string reason = ret switch
+        {
+            Liblzma.Ret.MemError => "out of memory",
+            Liblzma.Ret.OptionsError => "unsupported compression options",
+            Liblzma.Ret.UnsupportedCheck => "unsupported integrity check",
+            _ => $"liblzma error {(int)ret} ({ret})",
+        };
+        throw new KpkException($"xz: {what}: {reason}");
     }
 }

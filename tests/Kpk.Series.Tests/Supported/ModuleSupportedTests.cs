@@ -84,6 +84,19 @@ public class ModuleSupportedTests
     }
 
     [Fact]
+    public void Output_naming_a_directory_is_one_clear_error_and_nothing_is_written()
+    {
+        using var dir = TestPaths.TempDir("kpk-supported-dir");
+        File.WriteAllText(dir["supported.conf"], Sample);
+        Directory.CreateDirectory(dir["out"]);
+        var run = KpkProcess.Run("supported", dir["supported.conf"], "-o", dir["out"]);
+        Assert.Equal(1, run.Exit);
+        Assert.Equal($"kpk: {dir["out"]}: is a directory; name the file to write\n", run.Err);
+        Assert.Empty(Directory.GetFileSystemEntries(dir["out"]));
+        Assert.Equal(2, Directory.GetFileSystemEntries(dir.Path).Length);
+    }
+
+    [Fact]
     [Trait("Tier", Tier.Conformance)]
     public void Real_supported_conf_gives_the_module_supported_of_kernel_source()
     {

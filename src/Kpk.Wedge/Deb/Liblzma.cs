@@ -1,0 +1,71 @@
+using System.Runtime.InteropServices;
+
+namespace Kpk.Wedge.Deb;
+
+/// <summary>
+/// The few entry points of liblzma (XZ Utils, <c>liblzma.so.5</c>, on every Debian system as
+/// liblzma5) that compress a buffer to an .xz stream. Source-generated P/Invoke over blittable
+/// structs only, so it needs no run-time marshalling code and works compiled ahead of time.
+/// The struct layouts are liblzma 5's stable ABI (lzma/base.h, lzma/container.h).
+/// </summary>
+internal static unsafe partial class Liblzma
+{
+    private const string Library = "liblzma.so.5";
+
+    public const uint CheckCrc64 = 4;    // LZMA_CHECK_CRC64
+    public const int Run = 0, Finish = 3; // lzma_action: LZMA_RUN, LZMA_FINISH
+
+    /// <summary>lzma_ret values the encoder can return.</summary>
+    public enum Ret
+    {
+        Ok = 0, StreamEnd = 1, NoCheck = 2, UnsupportedCheck = 3, GetCheck = 4, MemError = 5,
+        MemlimitError = 6, FormatError = 7, OptionsError = 8, DataError = 9, BufError = 10, ProgError = 11,
+    }
+
+    /// <summary>lzma_stream (136 bytes on 64-bit): the buffers, then fields liblzma owns or reserves.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Stream
+    {
+        public byte* NextIn;
+        public nuint AvailIn;
+        public ulong TotalIn;
+        public byte* NextOut;
+        public nuint AvailOut;
+        public ulong TotalOut;
+        public nint Allocator;
+        public nint Internal;
+        public nint ReservedPtr1, ReservedPtr2, ReservedPtr3, ReservedPtr4;
+        public ulong SeekPos, ReservedInt2;
+        public nuint ReservedInt3, ReservedInt4;
+        public int ReservedEnum1, ReservedEnum2;
+    }
+
+    /// <summary>lzma_mt (128 bytes on 64-bit): options of the multi-threaded stream encoder.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MtOptions
+    {
+        public uint Flags;
+        public uint Threads;
+        public ulong BlockSize;
+        public uint Timeout;
+        public uint Preset;
+        public nint Filters;
+        public uint Check;
+        public int ReservedEnum1, ReservedEnum2, ReservedEnum3;
+        public uint ReservedInt1, ReservedInt2, ReservedInt3, ReservedInt4;
+        public ulong MemlimitThreading, MemlimitStop, ReservedInt7, ReservedInt8;
+        public nint ReservedPtr1, ReservedPtr2, ReservedPtr3, ReservedPtr4;
+    }
+
+    [LibraryImport(Library, EntryPoint = "lzma_stream_encoder_mt")]
+    public static partial Ret StreamEncoderMt(Stream* stream, MtOptions* options);
+
+    [LibraryImport(Library, EntryPoint = "lzma_code")]
+    public static partial Ret Code(Stream* stream, int action);
+
+    [LibraryImport(Library, EntryPoint = "lzma_end")]
+    public static partial void End(Stream* stream);
+
+    [LibraryImport(Library, EntryPoint = "lzma_version_string")]
+    public static partial byte* VersionString();
+}

@@ -1,0 +1,2 @@
+global using Kpk.Tests;
+global using Xunit;
