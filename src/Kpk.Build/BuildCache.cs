@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Kpk.Core;
 
 namespace Kpk.Build;
@@ -76,12 +77,12 @@ public sealed class CacheEntry(string directory)
     public CacheEntryInfo? ReadInfo()
     {
         if (!File.Exists(InfoFile)) return null;
-        try { return JsonSerializer.Deserialize<CacheEntryInfo>(File.ReadAllText(InfoFile)); }
+        try { return JsonSerializer.Deserialize(File.ReadAllText(InfoFile), CacheJsonContext.Default.CacheEntryInfo); }
         catch (JsonException) { return null; }
     }
 
     public void WriteInfo(CacheEntryInfo info) =>
-        AtomicFile.WriteAllText(InfoFile, JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(InfoFile, JsonSerializer.Serialize(info, CacheJsonContext.Default.CacheEntryInfo));
 
     /// <summary>What a patched build changed in the entry: source files broken out, objects set aside.</summary>
     public sealed record Journal
@@ -94,7 +95,7 @@ public sealed class CacheEntry(string directory)
         public List<string[]> Aside { get; init; } = new();
     }
 
-    public void WriteJournal(Journal journal) => AtomicFile.WriteAllText(JournalFile, JsonSerializer.Serialize(journal));
+    public void WriteJournal(Journal journal) => AtomicFile.WriteAllText(JournalFile, JsonSerializer.Serialize(journal, CacheJsonContext.Default.Journal));
 
     public void ClearJournal() => File.Delete(JournalFile);
 
@@ -106,7 +107,7 @@ public sealed class CacheEntry(string directory)
     {
         if (!File.Exists(JournalFile)) return false;
         Journal? journal;
-        try { journal = JsonSerializer.Deserialize<Journal>(File.ReadAllText(JournalFile)); }
+        try { journal = JsonSerializer.Deserialize(File.ReadAllText(JournalFile), CacheJsonContext.Default.Journal); }
         catch (JsonException) { journal = null; }
         if (journal == null)
         {
@@ -133,3 +134,9 @@ public sealed class CacheEntry(string directory)
         }
     }
 }
+
+/// <summary>The cache's JSON files, generated at compile time (no reflection, so the native binary can read them).</summary>
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(CacheEntryInfo))]
+[JsonSerializable(typeof(CacheEntry.Journal))]
+internal sealed partial class CacheJsonContext : JsonSerializerContext;

@@ -23,6 +23,7 @@ static RootCommand Verbs(string[] args)
                  DiffObjectCommand.Create(),
                  DemoCommand.Create(),
                  CreateCommand.Create(),
+                 DebCommands.Create(), // deb build, deb patch
                  WedgeCommands.Create(), // gen-control, gen-deps, preprocess, copy-modules, find-dups, find-unpackaged, install-files, check, help
              })
     {
@@ -34,5 +35,6 @@ static RootCommand Verbs(string[] args)
     foreach (var command in SeriesApplyCommands.Create()) root.Subcommands.Add(command); // series apply; config merge, running, diff
     foreach (var command in CompatCommands.HelpEntries()) root.Subcommands.Add(command); // kpatch-build, ksplice-create, kpatch
     root.Subcommands.Add(HelpCommand.Create(root)); // help VERB [SUBVERB]
+    root.Subcommands.Add(DistFilesCommand.Create(root)); // hidden: the package's man pages, completion and unit
     return root;
 }

@@ -33,16 +33,7 @@ public sealed record PatchManifest
     public string? KpkVersion { get; init; }
     public DateTimeOffset? Created { get; init; }
 
-    public static JsonSerializerOptions JsonOptions { get; } = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        // A key given twice would let two readers of one manifest see different patches.
-        AllowDuplicateProperties = false,
-    };
-
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+    public string ToJson() => JsonSerializer.Serialize(this, ManifestJsonContext.Default.PatchManifest);
 
     public void Write(string path) => AtomicFile.WriteAllText(path, ToJson() + "\n");
 
@@ -61,7 +52,7 @@ public sealed record PatchManifest
     public static PatchManifest Parse(string json, string source)
     {
         PatchManifest? manifest;
-        try { manifest = JsonSerializer.Deserialize<PatchManifest>(json, JsonOptions); }
+        try { manifest = JsonSerializer.Deserialize(json, ManifestJsonContext.Default.PatchManifest); }
         catch (JsonException e)
         {
             string where = e.LineNumber is long line ? $" (line {line + 1})" : "";
@@ -119,6 +110,14 @@ public static class SymbolName
     public static bool IsValid(string name) =>
         name.Length is > 0 and < 512 && name.All(c => c is > ' ' and < (char)0x7f and not ',' and not '/');
 }
+
+/// <summary>The manifest's JSON, generated at compile time (no reflection, so the native binary can read it).</summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    // A key given twice would let two readers of one manifest see different patches.
+    AllowDuplicateProperties = false)]
+[JsonSerializable(typeof(PatchManifest))]
+internal sealed partial class ManifestJsonContext : JsonSerializerContext;
 
 /// <summary>Kernel module names: what may appear as a sysfs directory and a file name.</summary>
 public static class ModuleName

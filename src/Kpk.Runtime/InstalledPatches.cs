@@ -135,17 +135,39 @@ public sealed class InstalledPatches(RuntimeContext context)
 public sealed record LoadInstalledResult(string Release, IReadOnlyList<string> Applied, IReadOnlyList<string> AlreadyLoaded,
     IReadOnlyList<string> Failed, IReadOnlyList<string> OtherReleases);
 
-/// <summary>The systemd unit that applies installed patches at boot, enabled as systemctl enable would (a wants/ link).</summary>
+/// <summary>
+/// The systemd unit that applies installed patches at boot. The kpk package ships it in
+/// /usr/lib/systemd/system (<see cref="Render"/> with /usr/bin/kpk, made by scripts/build-deb);
+/// <c>kpk install</c> then only enables it, as systemctl enable would (a wants/ link). Run from a
+/// checkout, kpk install writes its own copy to /etc/systemd/system with that checkout's kpk.
+/// </summary>
 public sealed class KpkUnit(SystemRoot root)
 {
     public const string FileName = "kpk.service";
     public const string WantedBy = "multi-user.target";
+    public const string PackagedPath = "/usr/lib/systemd/system/" + FileName;
+    public const string LocalPath = "/etc/systemd/system/" + FileName;
+    /// <summary>On the kernel command line, skips the unit for one boot (a patch that hangs the boot can be got past).</summary>
+    public const string SkipSwitch = "kpk.skip";
 
-    public static string Render(string kpkExecutable) => $"""
-        # Installed by kpk install: applies the live patches in /lib/modules/$(uname -r)/updates/kpk at boot.
+    /// <summary>
+    /// Ordered as kpatch.service is: without the default dependencies and before network-pre.target,
+    /// so a fix reaches the kernel before the network does; after the local file systems, which
+    /// hold /lib/modules. It runs only when a patch is installed for the running release (%v).
+    /// </summary>
+    public static string Render(string kpkExecutable, string origin = "kpk install") => $"""
+        # Installed by {origin}: applies the live patches in /lib/modules/$(uname -r)/updates/kpk at boot.
+        # Boot with {SkipSwitch} on the kernel command line to skip it.
         [Unit]
         Description=Apply kpk live patches installed for the running kernel
+        Documentation=man:kpk-load-installed(8)
+        ConditionKernelCommandLine=!{SkipSwitch}
+        ConditionDirectoryNotEmpty=/lib/modules/%v/updates/kpk
+        DefaultDependencies=no
         After=local-fs.target systemd-modules-load.service
+        Before=network-pre.target shutdown.target
+        Wants=network-pre.target
+        Conflicts=shutdown.target
 
         [Service]
         Type=oneshot
@@ -157,24 +179,34 @@ public sealed class KpkUnit(SystemRoot root)
 
         """;
 
+    /// <summary>Whether the kpk package's unit is installed (then it is the one enabled).</summary>
+    public bool IsPackaged => File.Exists(root.Resolve(PackagedPath));
+
     public void Install(string kpkExecutable)
     {
-        if (!Path.IsPathRooted(kpkExecutable))
-            throw new KpkException($"the boot unit needs an absolute path to kpk, not {kpkExecutable}");
-        Directory.CreateDirectory(Path.GetDirectoryName(root.SystemdUnit)!);
-        AtomicFile.WriteAllText(root.SystemdUnit, Render(kpkExecutable));
+        string target = PackagedPath;
+        if (!IsPackaged)
+        {
+            if (!Path.IsPathRooted(kpkExecutable))
+                throw new KpkException($"the boot unit needs an absolute path to kpk, not {kpkExecutable}");
+            Directory.CreateDirectory(Path.GetDirectoryName(root.SystemdUnit)!);
+            AtomicFile.WriteAllText(root.SystemdUnit, Render(kpkExecutable));
+            target = LocalPath;
+        }
         string link = root.SystemdWantsLink;
         Directory.CreateDirectory(Path.GetDirectoryName(link)!);
-        if (new FileInfo(link).LinkTarget == null)
+        if (new FileInfo(link).LinkTarget != target)
         {
-            if (File.Exists(link)) File.Delete(link);
+            if (new FileInfo(link).LinkTarget != null || File.Exists(link)) File.Delete(link);
             // Absolute, as systemctl enable makes it: it must resolve on the target system, not inside --root.
-            File.CreateSymbolicLink(link, "/etc/systemd/system/" + FileName);
+            File.CreateSymbolicLink(link, target);
         }
     }
 
+    /// <summary>Disables the unit kpk install wrote; the packaged unit stays enabled (it is idle without patches).</summary>
     public void Remove()
     {
+        if (IsPackaged && new FileInfo(root.SystemdWantsLink).LinkTarget == PackagedPath) return;
         foreach (string path in new[] { root.SystemdWantsLink, root.SystemdUnit })
             if (new FileInfo(path).LinkTarget != null || File.Exists(path)) File.Delete(path);
     }

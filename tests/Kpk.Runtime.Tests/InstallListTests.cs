@@ -46,6 +46,33 @@ public class InstallListTests
     }
 
     [Fact]
+    public void With_the_packaged_unit_install_enables_it_and_writes_no_unit_of_its_own()
+    {
+        using var sys = new FakeSystem();
+        string packaged = sys.Root.Resolve(KpkUnit.PackagedPath);
+        Directory.CreateDirectory(Path.GetDirectoryName(packaged)!);
+        File.WriteAllText(packaged, KpkUnit.Render("/usr/bin/kpk", "the kpk package"));
+        var installer = new InstalledPatches(sys.Context());
+        installer.Install(Fixtures.Module(sys.Work, "kpk_fixture"), "/work/checkout/.build/kpk/kpk");
+        Assert.False(File.Exists(sys.Root.Resolve("/etc/systemd/system/kpk.service")));
+        Assert.Equal(KpkUnit.PackagedPath, new FileInfo(sys.Root.SystemdWantsLink).LinkTarget);
+
+        installer.Uninstall("kpk_fixture");
+        Assert.Equal(KpkUnit.PackagedPath, new FileInfo(sys.Root.SystemdWantsLink).LinkTarget); // the package's enablement stays
+    }
+
+    [Fact]
+    public void The_boot_unit_runs_before_the_network_and_can_be_skipped_from_the_kernel_command_line()
+    {
+        string unit = KpkUnit.Render("/usr/bin/kpk");
+        Assert.Contains("DefaultDependencies=no\n", unit);
+        Assert.Contains("Before=network-pre.target", unit);
+        Assert.Contains("Wants=network-pre.target\n", unit);
+        Assert.Contains("ConditionKernelCommandLine=!kpk.skip\n", unit);
+        Assert.Contains("ConditionDirectoryNotEmpty=/lib/modules/%v/updates/kpk\n", unit);
+    }
+
+    [Fact]
     public void Uninstall_keeps_the_unit_while_other_patches_remain()
     {
         using var sys = new FakeSystem();

@@ -141,17 +141,8 @@ public static class CreateCommand
     }
 
     private static void PrintJson(CreateOutcome outcome) =>
-        Console.Out.WriteLine(JsonSerializer.Serialize(new
-        {
-            module = outcome.ModuleFile,
-            archive = outcome.Archive,
-            cache_entry = outcome.CacheEntry,
-            cache_reused = outcome.CacheReused,
-            original_build = outcome.OriginalBuild,
-            changed_objects = outcome.ChangedObjects,
-            functions = outcome.Functions.Select(f => new { name = f.Name, @object = f.ParentObject, sympos = f.Sympos }),
-            warnings = outcome.Warnings,
-            work_directory = outcome.WorkDirectory,
-            manifest = outcome.Manifest,
-        }, KpkJson.Options));
+        Console.Out.WriteLine(KpkJson.Serialize(new CreateView(outcome.ModuleFile, outcome.Archive, outcome.CacheEntry,
+            outcome.CacheReused, outcome.OriginalBuild, outcome.ChangedObjects,
+            outcome.Functions.Select(f => new FunctionView(f.Name, f.ParentObject, f.Sympos)).ToList(),
+            outcome.Warnings, outcome.WorkDirectory, outcome.Manifest)));
 }

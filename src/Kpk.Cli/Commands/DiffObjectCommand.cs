@@ -62,17 +62,12 @@ public static class DiffObjectCommand
     {
         if (json)
         {
-            var view = new
-            {
-                outcome = result.Outcome switch { DiffOutcome.Patched => "patched", DiffOutcome.NoChange => "no-change", _ => "unsupported" },
-                replaced = result.Replaced,
-                @new = result.New,
-                errors = result.Errors,
-                warnings = result.Warnings,
-                functions = result.Functions.Select(f => new { name = f.Name, @object = f.ParentObject, sympos = f.Sympos }),
-                bindings = result.Bindings.Select(b => new { name = b.Name, @object = b.ParentObject, sympos = b.Sympos }),
-            };
-            Console.Out.WriteLine(JsonSerializer.Serialize(view, KpkJson.Options));
+            var view = new DiffView(
+                result.Outcome switch { DiffOutcome.Patched => "patched", DiffOutcome.NoChange => "no-change", _ => "unsupported" },
+                result.Replaced, result.New, result.Errors, result.Warnings,
+                result.Functions.Select(f => new FunctionView(f.Name, f.ParentObject, f.Sympos)).ToList(),
+                result.Bindings.Select(b => new FunctionView(b.Name, b.ParentObject, b.Sympos)).ToList());
+            Console.Out.WriteLine(KpkJson.Serialize(view));
             return;
         }
         foreach (var w in result.Warnings) Console.Error.WriteLine("warning: " + w);

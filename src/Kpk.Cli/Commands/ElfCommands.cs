@@ -26,7 +26,7 @@ public static class ElfCommands
             using var obj = ElfObject.Read(pr.GetValue(file)!);
             var dump = ElfDump.Describe(obj, !pr.GetValue(noRelocs));
             if (pr.GetValue(json))
-                Console.Out.WriteLine(JsonSerializer.Serialize(dump, KpkJson.Options));
+                Console.Out.WriteLine(KpkJson.Serialize(dump));
             else
                 ElfDump.WriteText(dump, Console.Out);
             return 0;

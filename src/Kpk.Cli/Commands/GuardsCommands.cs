@@ -190,16 +190,9 @@ public static class GuardsCommands
 
     private static void PrintJson(TaintReport report, SuseTaintLayout layout)
     {
-        var view = new
-        {
-            value = report.Value,
-            hex = $"0x{report.Value:x}",
-            tainted = report.TaintedLine,
-            layout = layout.ToString().ToLowerInvariant(),
-            flags = report.Flags.Select(f => new { bit = f.Bit, letter = f.Letter.ToString(), value = f.Value, name = f.Name, reason = f.Reason, suse = f.Suse }),
-            unknown_bits = report.UnknownBits,
-            supported = report.Supported,
-        };
-        Console.Out.WriteLine(JsonSerializer.Serialize(view, KpkJson.Options));
+        var view = new TaintView(report.Value, $"0x{report.Value:x}", report.TaintedLine, layout.ToString().ToLowerInvariant(),
+            report.Flags.Select(f => new TaintFlagView(f.Bit, f.Letter.ToString(), f.Value, f.Name, f.Reason, f.Suse)).ToList(),
+            report.UnknownBits, report.Supported);
+        Console.Out.WriteLine(KpkJson.Serialize(view));
     }
 }

@@ -175,7 +175,7 @@ public static class RuntimeCommands
         return Environment.ProcessPath is { } p && Path.GetFileName(p) == "kpk" ? p : "/usr/local/bin/kpk";
     }
 
-    private static void Print<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, KpkJson.Options));
+    private static void Print<T>(T value) => Console.Out.WriteLine(KpkJson.Serialize(value));
 
     private static void WriteListing(PatchListing listing, bool verbose)
     {

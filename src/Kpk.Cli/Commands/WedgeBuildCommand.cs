@@ -39,16 +39,9 @@ public static class WedgeBuildCommand
             }, reporter);
             if (pr.GetValue(json))
             {
-                var view = built.Select(b => new
-                {
-                    package = b.Package,
-                    file = b.Path,
-                    size = b.Size,
-                    version = b.Control.Version.Text,
-                    architecture = b.Control.Architecture,
-                    installedSize = b.Control["Installed-Size"],
-                });
-                outWriter.WriteLine(JsonSerializer.Serialize(view, KpkJson.Options));
+                IReadOnlyList<WedgeBuildView> view = built.Select(b => new WedgeBuildView(b.Package, b.Path, b.Size,
+                    b.Control.Version.Text, b.Control.Architecture, b.Control["Installed-Size"])).ToList();
+                outWriter.WriteLine(KpkJson.Serialize(view));
             }
             else
             {

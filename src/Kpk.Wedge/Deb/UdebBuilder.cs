@@ -38,7 +38,6 @@ public static class UdebBuilder
 {
     /// <summary>The scripts dh_installdeb installs for a udeb (no #DEBHELPER# expansion).</summary>
     private static readonly string[] UdebScripts = ["postinst", "menutest", "isinstallable"];
-    private static readonly HashSet<string> MaintainerScripts = ["preinst", "postinst", "prerm", "postrm", "config", "menutest", "isinstallable"];
 
     public static IReadOnlyList<BuiltUdeb> Build(UdebBuildOptions options, IReporter reporter)
     {
@@ -125,39 +124,16 @@ public static class UdebBuilder
     /// </summary>
     private static List<ControlMember> ControlScripts(string debian, string package)
     {
-        var members = new Dictionary<string, ControlMember>(StringComparer.Ordinal);
-        string controlDir = Path.Combine(debian, package, "DEBIAN");
-        if (Directory.Exists(controlDir))
-        {
-            foreach (var path in Directory.EnumerateFileSystemEntries(controlDir))
-            {
-                string name = Path.GetFileName(path);
-                if (name == "control") continue;
-                var st = FileStatus.Of(path);
-                if (st.Kind != FileKind.Regular) throw new KpkException($"{path}: is {FileStatus.Describe(st.Kind)}; the control directory may only hold regular files");
-                if (MaintainerScripts.Contains(name) && ((st.Mode & 0x16D) != 0x16D || (st.Mode & ~0x1FD) != 0))
-                    throw new KpkException($"{path}: maintainer script has bad permissions {Convert.ToString(st.Mode, 8)} (must be >=0555 and <=0775)");
-                members[name] = new ControlMember(name, st.Mode, Read(path));
-            }
-        }
+        var members = ControlDirectory.Read(Path.Combine(debian, package, ControlDirectory.Name)).ToDictionary(m => m.Name, StringComparer.Ordinal);
         foreach (var script in UdebScripts)
         {
             string path = Path.Combine(debian, $"{package}.{script}");
-            if (File.Exists(path)) members[script] = new ControlMember(script, 0b111_101_101, Read(path));
+            if (File.Exists(path)) members[script] = new ControlMember(script, 0b111_101_101, ControlDirectory.ReadFile(path));
         }
         return members.Values.OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
     }
 
-    private static byte[] Read(string path)
-    {
-        try { return File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new KpkException($"{path}: cannot read: {IoError.Reason(e)}");
-        }
-    }
-
-    private static long? EpochFromEnvironment()
+    internal static long? EpochFromEnvironment()
     {
         string? s = Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH");
         if (string.IsNullOrWhiteSpace(s)) return null;
