@@ -113,12 +113,15 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
 
     private CreateOutcome RunIn(string work)
     {
-        var change = new CreateChange(request, work, reporter, ReportWarning, cancel).Prepare();
+        // The change comes first (a bad patch fails before anything is fetched); its warnings
+        // join the run's once the context exists.
+        var changeWarnings = new List<string>();
+        var change = new CreateChange(request, work, reporter, changeWarnings.Add, cancel).Prepare();
         var kernel = ResolveKernel();
         string? cc = request.Cc ?? (request.Llvm ? null : KbuildMake.ConfiguredCompiler(kernel.ConfigFile));
         var make = new KbuildMake(request.Jobs, cc, request.CrossCompile, request.Llvm, kernel.Release, cancel);
         var ctx = new CreateContext(request, kernel, make, work, reporter, cancel);
-        foreach (var w in _early) ctx.Warn(w);
+        foreach (var w in changeWarnings) ctx.Warn(w);
 
         string compilerId = CheckCompiler(ctx);
         reporter.Stage($"identifying the source tree {kernel.Source}");
@@ -193,9 +196,6 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
             Warnings = ctx.Warnings,
         };
     }
-
-    private readonly List<string> _early = new();
-    private void ReportWarning(string message) { _early.Add(message); }
 
     private static string Kind(OriginalBuild b) => b is FullOriginalBuild ? "full" : "prepared";
 
