@@ -7,7 +7,7 @@ using Kpk.Elf;
 namespace Kpk.Build;
 
 /// <summary>What the post-link step changed in a module.</summary>
-public sealed record KlpConversion(int Symbols, int Relocations, IReadOnlyList<string> Sections);
+public sealed record KlpConversion(int Symbols, int Relocations, IReadOnlyList<string> Sections, int CallSitesDropped = 0);
 
 /// <summary>
 /// The post-link step that makes a kbuild-linked module a livepatch module
@@ -72,7 +72,62 @@ public static class KlpConverter
             if (rela.Relocations.Count == 0) module.Sections.Remove(rela);
         }
         RemoveVersions(module, klpSet);
-        return new KlpConversion(klpSymbols.Count, moved, created);
+        int dropped = DropLivepatchCallSites(module);
+        return new KlpConversion(klpSymbols.Count, moved, created, dropped);
+    }
+
+    /// <summary>
+    /// With call depth tracking (CONFIG_CALL_THUNKS, 6.2+) the module loader redirects each call
+    /// that .call_sites lists to the accounting thunk in front of its destination, in
+    /// module_finalize. A call whose destination only the livepatch core resolves still has a
+    /// zero displacement then (livepatch relocations apply later, at klp_enable_patch or when the
+    /// patched module loads): the loader would see a call to the next instruction and warn
+    /// "Invalid padding area". Such sites leave the table; the call stays a direct call, as the
+    /// kernel's own klp-build leaves it. Returns how many were dropped.
+    /// </summary>
+    private static int DropLivepatchCallSites(ElfObject module)
+    {
+        var sites = module.FindSection(".call_sites");
+        if (sites == null) return 0;
+        var rela = module.RelocationSectionsFor(sites).SingleOrDefault(s => !s.Name.StartsWith(RelaPrefix, StringComparison.Ordinal));
+        if (rela?.Relocations == null) return 0;
+        // Places of the displacements the livepatch core fills: (section, offset).
+        var livepatchPlaces = module.Sections
+            .Where(s => s.Name.StartsWith(RelaPrefix, StringComparison.Ordinal) && s.InfoSection != null && s.Relocations != null)
+            .SelectMany(s => s.Relocations!.Select(r => (s.InfoSection!, r.Offset)))
+            .ToHashSet();
+        if (livepatchPlaces.Count == 0) return 0;
+        const int entry = 4; // s32 relative to itself
+        var data = sites.Data.Span;
+        var kept = new List<byte>(data.Length);
+        var keptRelocations = new List<ElfRelocation>();
+        int dropped = 0;
+        foreach (var r in rela.Relocations.OrderBy(r => r.Offset))
+        {
+            if (r.Symbol?.Section is not { } text || r.Offset % entry != 0 || (int)r.Offset + entry > data.Length)
+                throw new KpkException($"{module.FileName}: .call_sites entry at offset {r.Offset} does not point into code");
+            // The entry points at the call instruction; its displacement follows the opcode byte.
+            ulong call = r.Symbol.Value + (ulong)r.Addend;
+            if (livepatchPlaces.Contains((text, call + 1)))
+            {
+                dropped++;
+                continue;
+            }
+            int from = (int)r.Offset;
+            r.Offset = (ulong)kept.Count;
+            kept.AddRange(data.Slice(from, entry).ToArray());
+            keptRelocations.Add(r);
+        }
+        if (dropped == 0) return 0;
+        if (keptRelocations.Count == 0)
+        {
+            module.Sections.Remove(rela);
+            module.Sections.Remove(sites);
+            return dropped;
+        }
+        rela.Relocations = keptRelocations;
+        sites.Data = kept.ToArray();
+        return dropped;
     }
 
     /// <summary>The OBJ of <c>.klp.sym.OBJ.NAME,POS</c>.</summary>

@@ -65,7 +65,8 @@ public sealed class ModuleAssembly(CreateContext ctx)
         string ko = Path.Combine(ModuleDir, request.Name + ".ko");
         if (!r.Ok || !File.Exists(ko)) throw ctx.BuildFailure("building the livepatch module", log, keepLog: true);
         var conversion = KlpConverter.ConvertFile(ko);
-        ctx.Reporter.Detail($"livepatch relocations: {conversion.Relocations} in {conversion.Sections.Count} section(s), {conversion.Symbols} livepatch symbol(s)");
+        ctx.Reporter.Detail($"livepatch relocations: {conversion.Relocations} in {conversion.Sections.Count} section(s), {conversion.Symbols} livepatch symbol(s)"
+            + (conversion.CallSitesDropped > 0 ? $"; {conversion.CallSitesDropped} call site(s) left without a call thunk (their target is bound by the livepatch core)" : ""));
         return ko;
     }
 }

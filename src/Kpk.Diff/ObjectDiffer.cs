@@ -42,7 +42,8 @@ public static class ObjectDiffer
 
             var inclusion = new Inclusion(patched, fatal);
             inclusion.Run();
-            new SpecialSections(patched, options, fatal, warnings).Run();
+            bool ibt = IbtRules.CompiledForIbt(patched);
+            new SpecialSections(patched, options, fatal, warnings, objtoolAtModuleLink: ibt).Run();
             inclusion.Verify();
             if (fatal.Count > 0) return Unsupported(fatal, warnings, patched);
             if (options.KeepDebugInfo) inclusion.IncludeDebugInfo();
@@ -55,7 +56,7 @@ public static class ObjectDiffer
             if (inclusion.ChangedFunctions == 0 && inclusion.NewGlobals == 0 && !inclusion.HasCallbacks)
                 return new DiffResult { Outcome = DiffOutcome.NoChange, Warnings = warnings };
 
-            var builder = new PatchObjectBuilder(patched, options, fatal);
+            var builder = new PatchObjectBuilder(patched, options, ibt ? new IbtRules(orig, options, fatal) : null, fatal);
             var output = builder.Build(replacedSyms);
             if (fatal.Count > 0) return Unsupported(fatal, warnings, patched);
             return new DiffResult

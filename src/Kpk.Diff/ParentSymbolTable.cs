@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Kpk.Core;
 using Kpk.Elf;
 
@@ -27,9 +28,17 @@ public sealed class ParentSymbolTable
     private readonly Dictionary<string, List<Entry>> _localsByName = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Entry> _globals = new(StringComparer.Ordinal);
     private readonly List<FileBlock> _blocks = new();
+    private readonly HashSet<Entry> _sealed = new();
 
     public string Source { get; }
     public IReadOnlyList<FileBlock> Blocks => _blocks;
+
+    /// <summary>
+    /// Whether the parent carries objtool's IBT seal list (<c>.ibt_endbr_seal</c>): the ENDBR
+    /// instructions of functions whose address is never taken, which the kernel turns into NOPs
+    /// (apply_seal_endbr) at boot or module load. Without it, <see cref="IsSealed"/> cannot answer.
+    /// </summary>
+    public bool HasSealList { get; private set; }
 
     /// <summary>Read from a copy of /proc/kallsyms: no sizes, no file symbols, entries in address order.</summary>
     public bool FromKallsyms { get; private init; }
@@ -47,6 +56,8 @@ public sealed class ParentSymbolTable
         int strtab = (int)image.Sections[symtab].Link;
         var table = new ParentSymbolTable(path);
         var raw = image.ReadSymbols(symtab);
+        var seals = SealedPlaces(image, symtab, raw);
+        table.HasSealList = seals != null;
         int block = -1;
         List<Entry>? current = null;
         for (int i = 1; i < raw.Length; i++)
@@ -63,6 +74,7 @@ public sealed class ParentSymbolTable
             string name = image.ReadString(strtab, r.NameOffset);
             if (name.Length == 0) continue;
             var entry = new Entry(name, r.Type, r.Binding, r.Value, r.Size, block);
+            if (r.Type == SymbolType.Func && seals != null && seals.Contains(Place(image, r.SectionIndex, r.Value))) table._sealed.Add(entry);
             if (r.Binding == SymbolBinding.Local)
             {
                 if (r.Type is not (SymbolType.Func or SymbolType.Object)) continue;
@@ -92,6 +104,61 @@ public sealed class ParentSymbolTable
                 if (list.Count > 1) list.Sort((a, b) => a.Value.CompareTo(b.Value));
         }
         return table;
+    }
+
+    /// <summary>Where a sealed ENDBR is: its address in an executable (vmlinux), its section and offset in a relocatable file (.ko).</summary>
+    private static (uint Section, ulong Offset) Place(ElfImage image, uint section, ulong value) =>
+        image.Type == ElfType.Rel ? (section, value) : (0, value);
+
+    /// <summary>
+    /// The places .ibt_endbr_seal lists, or null when the file has none. Each entry is an s32
+    /// relative to itself (objtool writes <c>.long insn - .</c>): resolved by the linker in
+    /// vmlinux, still a relocation in a module.
+    /// </summary>
+    private static HashSet<(uint, ulong)>? SealedPlaces(ElfImage image, int symtab, RawSymbol[] symbols)
+    {
+        int index = image.FindSection(".ibt_endbr_seal");
+        if (index < 0 || image.Sections[index].Type != SectionType.ProgBits) return null;
+        var places = new HashSet<(uint, ulong)>();
+        if (image.Type != ElfType.Rel)
+        {
+            var data = image.SectionData(index).Span;
+            ulong address = image.Sections[index].Address;
+            for (int at = 0; at + 4 <= data.Length; at += 4)
+                places.Add((0, address + (ulong)at + (ulong)(long)BinaryPrimitives.ReadInt32LittleEndian(data[at..])));
+            return places;
+        }
+        for (int i = 0; i < image.Sections.Count; i++)
+        {
+            var h = image.Sections[i];
+            if (h.Type != SectionType.Rela || h.Info != index || h.Link != symtab) continue;
+            var rela = image.SectionData(i).Span;
+            for (int at = 0; at + 24 <= rela.Length; at += 24)
+            {
+                ulong info = BinaryPrimitives.ReadUInt64LittleEndian(rela[(at + 8)..]);
+                long addend = BinaryPrimitives.ReadInt64LittleEndian(rela[(at + 16)..]);
+                uint sym = (uint)(info >> 32);
+                if (sym == 0 || sym >= symbols.Length)
+                    throw new KpkException($"{image.FileName}: .rela.ibt_endbr_seal refers to symbol {sym}, outside the symbol table");
+                places.Add((symbols[sym].SectionIndex, symbols[sym].Value + (ulong)addend));
+            }
+        }
+        return places;
+    }
+
+    /// <summary>
+    /// Whether the parent's seal list names this function: true when its ENDBR is turned into a
+    /// NOP in the running kernel, false when it stays; null when the parent has no seal list or
+    /// no such function (the local found through <paramref name="block"/> when it is one).
+    /// </summary>
+    public bool? IsSealed(string name, bool local, FileBlock? block)
+    {
+        if (!HasSealList) return null;
+        Entry? entry = local
+            ? (block != null ? block.Locals.FirstOrDefault(e => e.Name == name) : _localsByName.GetValueOrDefault(name) is [var only] ? only : null)
+            : _globals.GetValueOrDefault(name);
+        if (entry == null || entry.Type != SymbolType.Func) return null;
+        return _sealed.Contains(entry);
     }
 
     /// <summary>
@@ -139,6 +206,9 @@ public sealed class ParentSymbolTable
 
     /// <summary>Whether the parent defines a global (or weak) symbol of that name.</summary>
     public bool HasGlobal(string name) => _globals.ContainsKey(name);
+
+    /// <summary>The type of the global (or weak) symbol of that name, or null when the parent has none.</summary>
+    public SymbolType? GlobalType(string name) => _globals.TryGetValue(name, out var e) ? e.Type : null;
 
     public bool HasLocal(string name) => _localsByName.ContainsKey(name);
 

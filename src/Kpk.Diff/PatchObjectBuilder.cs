@@ -9,7 +9,7 @@ namespace Kpk.Diff;
 /// the livepatch core can resolve turned into <c>.klp.sym.*</c> symbols, and a fresh
 /// list of ftrace sites (__mcount_loc or __patchable_function_entries) for the functions it carries.
 /// </summary>
-internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<string> fatal)
+internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, IbtRules? ibt, List<string> fatal)
 {
     private readonly ElfObject _out = new(ElfType.Rel, patched.Elf.Machine) { FileName = options.PatchName + ".o", Flags = patched.Elf.Flags };
     private readonly Dictionary<Sec, ElfSection> _sections = new();
@@ -265,10 +265,15 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
             // valid after the patch module is gone.
             if (patched.Arch.TakesFunctionAddress(rela) && sym.IsFunc && sym.Parent == null && sym.Status == Status.Changed
                 && rela.Addend == 0 && !sym.Name.Contains('.') && !special)
+            {
+                CheckIbt(relaSec, rela, sym, inPatch: false);
                 return Bind(sym, SymbolType.Func, relaSec);
+            }
+            CheckIbt(relaSec, rela, sym, inPatch: true);
             return copy;
         }
         if (copy.SpecialIndex != SpecialSection.Undef) return copy;
+        CheckIbt(relaSec, rela, sym, inPatch: false);
         string? exporter = options.Exports.ExporterOf(sym.Name);
         bool needKlp = sym.Sec != null
             // Defined in the original object but not carried: a static of the parent, or a
@@ -285,6 +290,9 @@ internal sealed class PatchObjectBuilder(Obj patched, DiffOptions options, List<
         }
         return Bind(sym, sym.Type, relaSec);
     }
+
+    private void CheckIbt(Sec relaSec, Rela rela, Sym target, bool inPatch) =>
+        ibt?.CheckReference(patched, relaSec, rela, target, inPatch, target.IsLocal && !inPatch && target.File != null ? FileBlock(target.File) : null);
 
     private ElfSymbol? Bind(Sym sym, SymbolType type, Sec relaSec)
     {

@@ -72,7 +72,9 @@ public static class SpecialSectionTable
             { SizeKey = "printk", Measure = new("sizeof(struct pi_entry)", "CONFIG_PRINTK_INDEX", "linux/printk.h") },
         new(".smp_locks", X86, EntryGrouping.Fixed) { FixedSize = 4 },
         new(".parainstructions", X86, EntryGrouping.Fixed)
-            { SizeKey = "para", Measure = new("sizeof(struct paravirt_patch_site)", "CONFIG_PARAVIRT", "asm/paravirt_types.h") },
+            // 6.8 (0x060800) folded paravirt patching into the alternatives: no .parainstructions, no struct.
+            { SizeKey = "para", Measure = new("sizeof(struct paravirt_patch_site)",
+                "defined(CONFIG_PARAVIRT) && (!defined(LINUX_VERSION_CODE) || LINUX_VERSION_CODE < 0x060800)", "asm/paravirt_types.h") },
         new(".static_call_sites", X86, EntryGrouping.Fixed)
             { SizeKey = "static_call", Check = EntryCheck.StaticCallKey, Measure = new("sizeof(struct static_call_site)", "CONFIG_HAVE_STATIC_CALL_INLINE", "linux/static_call_types.h") },
         new(".altinstructions", X86 | Arm, EntryGrouping.Fixed)

@@ -9,16 +9,28 @@ namespace Kpk.Diff;
 /// the functions it carries and drops the rest, since the others describe code that stays in the
 /// running kernel.
 /// </summary>
-internal sealed class SpecialSections(Obj patched, DiffOptions options, List<string> fatal, List<string> warnings)
+internal sealed class SpecialSections(Obj patched, DiffOptions options, List<string> fatal, List<string> warnings, bool objtoolAtModuleLink = false)
 {
+    /// <summary>
+    /// The tables objtool writes (and the __pfx_ symbols it adds). With IBT (and clang LTO)
+    /// kbuild runs objtool on the linked module instead of on each object, over the patch
+    /// module too; it regenerates these for all of the module's code, the hook included, and
+    /// refuses to when a part already has one ("file already has .call_sites, skipping").
+    /// </summary>
+    private static readonly string[] ObjtoolTables =
+        [".call_sites", ".return_sites", ".retpoline_sites", ".ibt_endbr_seal", ".static_call_sites", ".cfi_sites",
+         ".orc_unwind", ".orc_unwind_ip", ".orc_header"];
+
     public void Run()
     {
         // .fixup groups are found through __ex_table's references, which must be read before
         // __ex_table is itself rebuilt (the table lists .fixup first).
         Dictionary<long, long>? fixupMoves = null;
+        if (objtoolAtModuleLink) LeaveObjtoolTablesToObjtool();
         foreach (var kind in SpecialSectionTable.All)
         {
             if (!kind.AppliesTo(patched.Arch) || kind.Grouping == EntryGrouping.Regenerated) continue;
+            if (objtoolAtModuleLink && ObjtoolTables.Contains(kind.Name)) continue;
             var sec = patched.FindSection(kind.Name);
             if (sec?.Rela == null) continue;
             switch (kind.Grouping)
@@ -35,6 +47,22 @@ internal sealed class SpecialSections(Obj patched, DiffOptions options, List<str
             }
             if (kind.Companion != null && sec.Include) IncludeWhole(kind.Companion);
         }
+    }
+
+    private void LeaveObjtoolTablesToObjtool()
+    {
+        foreach (var name in ObjtoolTables)
+        {
+            var sec = patched.FindSection(name);
+            if (sec == null) continue;
+            foreach (var part in sec.Rela == null ? [sec] : new[] { sec, sec.Rela })
+            {
+                part.Include = false;
+                part.Status = Status.Same;
+            }
+        }
+        foreach (var sym in patched.Symbols)
+            if (sym.IsFunc && sym.Name.StartsWith("__pfx_", StringComparison.Ordinal)) sym.Include = false;
     }
 
     /// <summary>An entry is kept when one of its relocations points into a function the patch carries.</summary>

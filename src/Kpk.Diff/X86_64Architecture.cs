@@ -93,10 +93,37 @@ internal sealed class X86_64Architecture : Architecture
         Analysis.FindRecordedTraceSites(obj, TraceSiteSection);
     }
 
-    // With call padding (CONFIG_CALL_PADDING) a function starts after 16 bytes of nops that
-    // belong to its __pfx_ symbol, in the same section.
-    internal override bool IsEntryOffset(Obj obj, Sym function) =>
-        function.Value == 0 || (function.IsFunc && function.Value == 16 && obj.FindSymbol("__pfx_" + function.Name, function)?.Sec == function.Sec);
+    // With call padding (CONFIG_CALL_PADDING, -fpatchable-function-entry=16,16) a function
+    // starts after 16 bytes of nops in its own section. Objtool names them with a __pfx_ symbol;
+    // on kernels where objtool runs only on vmlinux.o and linked modules (IBT, clang LTO) the
+    // objects have no __pfx_ symbols, and the compiler's own record of the padding says the same:
+    // an __patchable_function_entries entry at the start of the section.
+    internal override bool IsEntryOffset(Obj obj, Sym function)
+    {
+        if (function.Value == 0) return true;
+        if (!function.IsFunc || function.Value != FunctionPaddingBytes) return false;
+        if (obj.FindSymbol("__pfx_" + function.Name, function)?.Sec == function.Sec) return true;
+        return PaddingStarts.GetValue(obj, FindPaddingStarts).Contains(function.Sec!)
+            && function.Sec!.Data[..FunctionPaddingBytes].IndexOfAnyExcept((byte)0x90) < 0;
+    }
+
+    /// <summary>The bytes of call padding in front of each function (CONFIG_FUNCTION_PADDING_BYTES).</summary>
+    private const int FunctionPaddingBytes = 16;
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Obj, HashSet<Sec>> PaddingStarts = new();
+
+    /// <summary>Sections whose offset 0 an __patchable_function_entries entry records as the start of a function's padding.</summary>
+    private static HashSet<Sec> FindPaddingStarts(Obj obj)
+    {
+        var starts = new HashSet<Sec>();
+        foreach (var sec in obj.Sections)
+        {
+            if (!sec.IsRela || sec.Base?.Name != "__patchable_function_entries") continue;
+            foreach (var r in sec.Relas)
+                if (r.Sym is { Type: SymbolType.Section, Sec: { } target } && r.Addend == 0) starts.Add(target);
+        }
+        return starts;
+    }
 
     // mov $func, %reg: code takes the function's address.
     internal override bool TakesFunctionAddress(Rela rela) => rela.Type == X86_64Relocation.R32S;

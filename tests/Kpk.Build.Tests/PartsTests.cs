@@ -337,6 +337,58 @@ public class KlpConverterTests
     }
 
     [Fact]
+    public void Call_sites_of_calls_only_the_livepatch_core_resolves_leave_the_table()
+    {
+        using var dir = TestPaths.TempDir();
+        // A linked patch module on a CALL_THUNKS kernel: objtool listed every call in .call_sites,
+        // one to a static of vmlinux (bound by the livepatch core) and one to an exported function.
+        File.WriteAllText(dir["m.s"], """
+            .section .text.patched,"ax"
+            .globl patched
+            patched:
+            1:  call ".klp.sym.vmlinux.static_fn,0"
+            2:  call printk
+            3:  call ".klp.sym.vmlinux.other_fn,0"
+                ret
+            .section .call_sites,"a"
+            .long 1b - .
+            .long 2b - .
+            .long 3b - .
+            """);
+        Assert.True(Tool.Run("as", ["-o", dir["m.ko"], dir["m.s"]], null, CancellationToken.None).Ok);
+
+        var result = KlpConverter.ConvertFile(dir["m.ko"]);
+
+        Assert.Equal(2, result.CallSitesDropped);
+        using var ko = ElfObject.Read(dir["m.ko"]);
+        var sites = ko.FindSection(".call_sites")!;
+        Assert.Equal(4, sites.Data.Length);
+        var entry = Assert.Single(ko.RelocationSectionsFor(sites).Single().Relocations!);
+        Assert.Equal(0UL, entry.Offset);
+        // What is left is the call to printk, at .text.patched+5.
+        Assert.Equal(5L, (long)entry.Symbol!.Value + entry.Addend);
+        Assert.True(Tool.Run("ld", ["-r", "-o", dir["again.o"], dir["m.ko"]], null, CancellationToken.None).Ok);
+    }
+
+    [Fact]
+    public void Call_sites_go_entirely_when_every_call_is_bound_by_the_livepatch_core()
+    {
+        using var dir = TestPaths.TempDir();
+        File.WriteAllText(dir["m.s"], """
+            .section .text.patched,"ax"
+            1:  call ".klp.sym.vmlinux.static_fn,0"
+                ret
+            .section .call_sites,"a"
+            .long 1b - .
+            """);
+        Assert.True(Tool.Run("as", ["-o", dir["m.ko"], dir["m.s"]], null, CancellationToken.None).Ok);
+        Assert.Equal(1, KlpConverter.ConvertFile(dir["m.ko"]).CallSitesDropped);
+        using var ko = ElfObject.Read(dir["m.ko"]);
+        Assert.Null(ko.FindSection(".call_sites"));
+        Assert.Null(ko.FindSection(".rela.call_sites"));
+    }
+
+    [Fact]
     public void A_malformed_livepatch_symbol_name_is_an_error_naming_it()
     {
         using var dir = TestPaths.TempDir();
