@@ -81,7 +81,6 @@ public sealed class CreateContext(CreateRequest request, TargetKernel kernel, Kb
 /// </summary>
 public sealed class CreatePipeline(CreateRequest request, IReporter reporter, CancellationToken cancel)
 {
-    public const string KernelCFlags = KbuildMake.KernelCFlags;
     public const string PreRef = CreateChange.PreRef;
 
     public CreateOutcome Run()
@@ -221,6 +220,7 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
                 : request.Vmlinux != null ? new KernelSymbols(request.Vmlinux, false) : null;
             if (symbols == null && request.Change != ChangeKind.Prebuild)
                 throw new KpkException("--vmlinux is needed: the running kernel's vmlinux, with symbols (or --kallsyms, a copy of its /proc/kallsyms)");
+            string? recordedRoot = request.ConfigDirectory != null ? ObjectPlanner.RecordedSourceRoot(request.ConfigDirectory) : null;
             kernel = new TargetKernel
             {
                 Source = request.KernelSource,
@@ -228,7 +228,8 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
                 Symvers = symvers,
                 Symbols = symbols,
                 ModulesRoot = request.ConfigDirectory,
-                RecordsDirectory = request.ConfigDirectory != null && ObjectPlanner.RecordedSourceRoot(request.ConfigDirectory) != null ? request.ConfigDirectory : null,
+                RecordsDirectory = recordedRoot != null ? request.ConfigDirectory : null,
+                RecordedSourceRoot = recordedRoot,
             };
         }
         string source = SourceTree.Resolve(kernel.Source, request.CacheRoot, reporter, cancel);

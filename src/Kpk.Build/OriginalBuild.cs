@@ -152,7 +152,7 @@ public sealed class PreparedOriginalBuild(CreateContext ctx) : OriginalBuild(ctx
     {
         if (Ctx.Kernel.RecordsDirectory is { } records)
         {
-            string root = ObjectPlanner.RecordedSourceRoot(records) ?? Ctx.RealPath(Ctx.Kernel.Source);
+            string root = Ctx.Kernel.RecordedSourceRoot ?? Ctx.RealPath(Ctx.Kernel.Source);
             var plan = ObjectPlanner.FromRecords(records, root, change.TouchedFiles, Ctx.Cancel);
             Ctx.Reporter.Detail($"objects from the build's kbuild records ({records}): {plan.Count}");
             return plan;

@@ -73,15 +73,6 @@ public sealed partial class DebianKernel(string cacheRoot, IReporter reporter, C
         };
     }
 
-    /// <summary>The image package's unpacked tree (for the kernel tier: boot/vmlinuz-RELEASE, lib/modules).</summary>
-    public string ImageTree(string release)
-    {
-        string image = $"linux-image-{release}";
-        string version = InstalledVersion(image) ?? AptVersion(image)
-            ?? throw new KpkException($"no package {image} in apt's lists");
-        return Unpacked(Path.Combine(cacheRoot, "debian", $"{release}_{version}"), "image", image, version);
-    }
-
     private string DebugVmlinux(string dir, string release, string version)
     {
         string installedPath = $"/usr/lib/debug/boot/vmlinux-{release}";

@@ -26,6 +26,8 @@ public sealed record TargetKernel
     public string? ModulesRoot { get; init; }
     /// <summary>A build directory holding kbuild's .cmd records of every object (the user's own build).</summary>
     public string? RecordsDirectory { get; init; }
+    /// <summary>The source root those records name (kbuild writes absolute source paths for an O= build).</summary>
+    public string? RecordedSourceRoot { get; init; }
     /// <summary>The distribution package the kernel came from ("linux-image-6.1.0-57-cloud-amd64"), and its version.</summary>
     public string? Package { get; init; }
     public string? PackageVersion { get; init; }
