@@ -9,6 +9,16 @@ TIER_CACHE="$KPK_CACHE/kernel-tier"
 # Bump when the recipe below changes in a way that changes the built kernel.
 TIER_RECIPE=1
 
+# variant_series VARIANT: the kernel series (linux-source-X.Y) the variant's kernel is: base,
+# debug-info and debian are 6.1; ibt (the tier's own kernel with IBT and call thunks) and
+# debian-6.12 (Debian's linux-image-6.12.*+deb12) are 6.12.
+variant_series() {
+    case "$1" in
+        ibt|debian-6.12) echo 6.12 ;;
+        *) echo 6.1 ;;
+    esac
+}
+
 say() { echo "kernel tier: $*" >&2; }
 die() { echo "kernel tier: $*" >&2; exit 1; }
 
