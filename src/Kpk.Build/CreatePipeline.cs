@@ -1,5 +1,6 @@
 using System.Text;
 using Kpk.Core;
+using Kpk.Core.Compression;
 using Kpk.Diff;
 using Kpk.Elf;
 
@@ -341,7 +342,11 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
         return objects.ToDictionary(o => o, o => new PlannedObject(o, name, request.OotModule), StringComparer.Ordinal);
     }
 
-    /// <summary>The module file a module's patch binds to: the out-of-tree module, the kernel's own (build directory or package), else the cache's full build.</summary>
+    /// <summary>
+    /// The module file a module's patch binds to: the out-of-tree module, the kernel's own (build
+    /// directory or package), else the cache's full build. A packaged module compressed the way
+    /// distributions ship them (binfmt_misc.ko.xz) is unpacked into the work directory first.
+    /// </summary>
     private string ModuleFile(CreateContext ctx, CacheEntry entry, PlannedObject owner)
     {
         if (request.OotModule != null) return request.OotModule;
@@ -349,10 +354,22 @@ public sealed class CreatePipeline(CreateRequest request, IReporter reporter, Ca
         foreach (var root in new[] { ctx.Kernel.ModulesRoot, entry.ObjDir })
         {
             if (root == null) continue;
-            string path = Path.Combine(root, ko);
-            if (File.Exists(path)) return path;
+            foreach (var suffix in new[] { "" }.Concat(CompressedFile.Suffixes))
+            {
+                string path = Path.Combine(root, ko + suffix);
+                if (!File.Exists(path)) continue;
+                if (suffix.Length == 0) return path;
+                string unpacked = Path.Combine(ctx.Work, "parents", ko);
+                if (!File.Exists(unpacked))
+                {
+                    ctx.Reporter.Detail($"unpacking {path}");
+                    Directory.CreateDirectory(Path.GetDirectoryName(unpacked)!);
+                    File.WriteAllBytes(unpacked, CompressedFile.ReadAllBytes(path));
+                }
+                return unpacked;
+            }
         }
-        throw new KpkException($"{owner.Parent}: no {ko} in {ctx.Kernel.ModulesRoot ?? entry.ObjDir} to bind the patch to (the module as the kernel has it)");
+        throw new KpkException($"{owner.Parent}: no {ko} (nor {ko}.xz, .zst, .gz) in {ctx.Kernel.ModulesRoot ?? entry.ObjDir} to bind the patch to (the module as the kernel has it)");
     }
 
     private static ModuleSymvers LoadExports(CreateContext ctx, CacheEntry entry)

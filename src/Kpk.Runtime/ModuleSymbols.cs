@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
-using System.IO.Compression;
 using System.Text;
 using Kpk.Core;
+using Kpk.Core.Compression;
 using Kpk.Elf;
 
 namespace Kpk.Runtime;
@@ -43,25 +43,19 @@ public sealed class ModuleSymbols
         return From(elf, path);
     }
 
-    /// <summary>The module's bytes: .ko as is, .ko.gz unpacked (.xz and .zst modules are not read).</summary>
+    /// <summary>The module's bytes: .ko as is, .ko.gz, .ko.xz and .ko.zst unpacked.</summary>
     public static byte[] ReadModuleBytes(string path)
     {
+        if (!path.EndsWith(".ko", StringComparison.Ordinal) && !CompressedFile.WithoutSuffix(path).EndsWith(".ko", StringComparison.Ordinal))
+            throw new KpkException($"{path}: not a module file kpk reads (.ko, .ko.gz, .ko.xz or .ko.zst)");
         try
         {
-            if (path.EndsWith(".ko", StringComparison.Ordinal)) return System.IO.File.ReadAllBytes(path);
-            if (path.EndsWith(".ko.gz", StringComparison.Ordinal))
-            {
-                using var gzip = new GZipStream(System.IO.File.OpenRead(path), CompressionMode.Decompress);
-                using var copy = new MemoryStream();
-                gzip.CopyTo(copy);
-                return copy.ToArray();
-            }
+            return CompressedFile.ReadAllBytes(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        catch (KpkException e)
         {
-            throw new KpkException($"{path}: cannot read the module: {e.Message}");
+            throw new KpkException($"cannot read the module {e.Message}");
         }
-        throw new KpkException($"{path}: not a module file kpk reads (.ko or .ko.gz)");
     }
 
     public static ModuleSymbols From(ElfObject elf, string path)

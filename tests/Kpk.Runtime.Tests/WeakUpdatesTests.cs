@@ -339,4 +339,43 @@ public class ModuleSymbolsTests
         Assert.Equal(b.Imports.Single(i => i.Name == "kpk_kmp_value").Crc, a.Exports["kpk_kmp_value"]);
         Assert.Equal("external", a.Info["supported"]);
     }
+
+    // Distributions ship modules compressed (Debian 6.12: .ko.xz; Ubuntu: .ko.zst): each is read
+    // back byte for byte as xz and zstd themselves wrote it.
+    [Theory]
+    [InlineData("xz", ".xz")]
+    [InlineData("zstd", ".zst")]
+    [InlineData("gzip", ".gz")]
+    public void Compressed_modules_read_as_the_module_itself(string tool, string suffix)
+    {
+        using var dir = TestPaths.TempDir();
+        string ko = Path.Combine(dir.Path, "kpk_kmp_a.ko");
+        File.Copy(OutOfTreeModules.Module("kpk_kmp_a"), ko);
+        OutOfTreeModules.Run(tool, "-k", ko);
+        var compressed = ko + suffix;
+        Assert.Equal(File.ReadAllBytes(ko), ModuleSymbols.ReadModuleBytes(compressed));
+        Assert.Equal(["kpk_kmp_value"], ModuleSymbols.Read(compressed).Exports.Keys);
+    }
+
+    [Theory]
+    [InlineData("xz", ".xz")]
+    [InlineData("zstd", ".zst")]
+    public void A_truncated_or_corrupt_compressed_module_is_refused_naming_it(string tool, string suffix)
+    {
+        using var dir = TestPaths.TempDir();
+        string ko = Path.Combine(dir.Path, "m.ko");
+        File.Copy(OutOfTreeModules.Module("kpk_kmp_a"), ko);
+        OutOfTreeModules.Run(tool, "-k", ko);
+        byte[] whole = File.ReadAllBytes(ko + suffix);
+        string cut = Path.Combine(dir.Path, "cut.ko" + suffix);
+        File.WriteAllBytes(cut, whole[..(whole.Length / 2)]);
+        var e = Assert.Throws<KpkException>(() => ModuleSymbols.ReadModuleBytes(cut));
+        Assert.Contains(cut, e.Message);
+        Assert.Contains("not a valid", e.Message);
+        string flipped = Path.Combine(dir.Path, "flipped.ko" + suffix);
+        whole[whole.Length / 2] ^= 0xff;
+        File.WriteAllBytes(flipped, whole);
+        e = Assert.Throws<KpkException>(() => ModuleSymbols.ReadModuleBytes(flipped));
+        Assert.Contains(flipped, e.Message);
+    }
 }

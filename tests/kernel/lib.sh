@@ -182,18 +182,20 @@ boot() {
     return 0
 }
 
-# Debian's own kernel: the newest linux-image-6.1.0-N-cloud-amd64 whose version is the
-# linux-source-6.1 version apt has (so source and binary always match). Prints RELEASE.
+# debian_release SERIES: Debian's own kernel of that series (6.1, 6.12), the cloud-amd64 flavour
+# whose version is the linux-source-SERIES version apt has (so source and binary always match):
+# linux-image-6.1.0-N-cloud-amd64, linux-image-6.12.N+deb12-cloud-amd64. Prints RELEASE.
 debian_release() {
-    local version pkg release
-    version="$(apt-cache madison linux-source-6.1 | awk -F'|' 'NR==1 {gsub(/ /, "", $2); print $2}')"
-    [ -n "$version" ] || die "apt knows no linux-source-6.1 (apt-get update?)"
-    for pkg in $(apt-cache pkgnames linux-image-6.1.0- | grep -E '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$' | sort -t- -k4,4nr); do
+    local series="$1" version pkg pattern
+    version="$(apt-cache madison "linux-source-$series" | awk -F'|' 'NR==1 {gsub(/ /, "", $2); print $2}')"
+    [ -n "$version" ] || die "apt knows no linux-source-$series (apt-get update?)"
+    pattern="^linux-image-${series//./\\.}\\.[0-9]+[-+][0-9a-z.+-]*cloud-amd64\$"
+    for pkg in $(apt-cache pkgnames "linux-image-$series." | grep -E "$pattern" | sort -rV); do
         if apt-cache madison "$pkg" | awk -F'|' '{gsub(/ /, "", $2); print $2}' | grep -qxF "$version"; then
             echo "${pkg#linux-image-}"; return
         fi
     done
-    die "no linux-image-6.1.0-*-cloud-amd64 at linux-source-6.1's version $version"
+    die "no linux-image-$series.*-cloud-amd64 at linux-source-$series's version $version"
 }
 
 # debian_image RELEASE: the unpacked image package kpk create fetched (boot/vmlinuz-RELEASE, lib/modules).

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Kpk.Core;
+using Kpk.Core.Compression;
 
 namespace Kpk.Wedge.Deb;
 

@@ -1,21 +1,23 @@
 using System.Runtime.InteropServices;
 
-namespace Kpk.Wedge.Deb;
+namespace Kpk.Core.Compression;
 
 /// <summary>
 /// The few entry points of liblzma (XZ Utils, <c>liblzma.so.5</c>, on every Debian system as
-/// liblzma5) that compress a buffer to an .xz stream. Source-generated P/Invoke over blittable
+/// liblzma5) that compress a buffer to an .xz stream (the wedge's packages) and decompress one
+/// (Debian's <c>.ko.xz</c> modules). Source-generated P/Invoke over blittable
 /// structs only, so it needs no run-time marshalling code and works compiled ahead of time.
 /// The struct layouts are liblzma 5's stable ABI (lzma/base.h, lzma/container.h).
 /// </summary>
-internal static unsafe partial class Liblzma
+public static unsafe partial class Liblzma
 {
     private const string Library = "liblzma.so.5";
 
     public const uint CheckCrc64 = 4;    // LZMA_CHECK_CRC64
     public const int Run = 0, Finish = 3; // lzma_action: LZMA_RUN, LZMA_FINISH
+    public const uint Concatenated = 0x08; // LZMA_CONCATENATED: a file may hold several .xz streams
 
-    /// <summary>lzma_ret values the encoder can return.</summary>
+    /// <summary>lzma_ret values the encoder and decoder can return.</summary>
     public enum Ret
     {
         Ok = 0, StreamEnd = 1, NoCheck = 2, UnsupportedCheck = 3, GetCheck = 4, MemError = 5,
@@ -59,6 +61,9 @@ internal static unsafe partial class Liblzma
 
     [LibraryImport(Library, EntryPoint = "lzma_stream_encoder_mt")]
     public static partial Ret StreamEncoderMt(Stream* stream, MtOptions* options);
+
+    [LibraryImport(Library, EntryPoint = "lzma_stream_decoder")]
+    public static partial Ret StreamDecoder(Stream* stream, ulong memlimit, uint flags);
 
     [LibraryImport(Library, EntryPoint = "lzma_code")]
     public static partial Ret Code(Stream* stream, int action);

@@ -1,0 +1,144 @@
+using System.IO.Compression;
+using System.Runtime.InteropServices;
+
+namespace Kpk.Core.Compression;
+
+/// <summary>
+/// Reads a file that may be compressed the ways kernel modules are shipped, chosen by its
+/// suffix: <c>.gz</c> (.NET's own), <c>.xz</c> (liblzma) and <c>.zst</c> (libzstd); anything else
+/// is read as it is. A damaged or truncated stream is an error naming the file, never a short read.
+/// </summary>
+public static unsafe class CompressedFile
+{
+    /// <summary>The suffixes this reads, compressed or not, in the order kmod tries them.</summary>
+    public static readonly string[] Suffixes = [".gz", ".xz", ".zst"];
+
+    public static bool IsCompressed(string path) => Suffixes.Any(s => path.EndsWith(s, StringComparison.Ordinal));
+
+    /// <summary>The file name without its compression suffix: binfmt_misc.ko.xz gives binfmt_misc.ko.</summary>
+    public static string WithoutSuffix(string path) =>
+        Suffixes.FirstOrDefault(s => path.EndsWith(s, StringComparison.Ordinal)) is { } s ? path[..^s.Length] : path;
+
+    public static byte[] ReadAllBytes(string path)
+    {
+        try
+        {
+            if (path.EndsWith(".gz", StringComparison.Ordinal))
+            {
+                using var gzip = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
+                using var copy = new MemoryStream();
+                gzip.CopyTo(copy);
+                return copy.ToArray();
+            }
+            if (path.EndsWith(".xz", StringComparison.Ordinal)) return Xz(File.ReadAllBytes(path), path);
+            if (path.EndsWith(".zst", StringComparison.Ordinal)) return Zstd(File.ReadAllBytes(path), path);
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            throw new KpkException($"{path}: {e.Message}");
+        }
+    }
+
+    /// <summary>Decompresses an .xz file (every stream in it, as xz -d does).</summary>
+    public static byte[] Xz(byte[] input, string what)
+    {
+        var stream = new Liblzma.Stream();
+        Liblzma.Ret ret;
+        try
+        {
+            // No memory limit: the dictionary of a module's stream is at most xz's 64 MiB.
+            ret = Liblzma.StreamDecoder(&stream, ulong.MaxValue, Liblzma.Concatenated);
+        }
+        catch (DllNotFoundException)
+        {
+            throw new KpkException($"{what}: reading .xz needs liblzma.so.5 (XZ Utils' library; on Debian: apt install liblzma5)");
+        }
+        if (ret != Liblzma.Ret.Ok) throw new KpkException($"{what}: xz: cannot start the decoder (liblzma error {ret})");
+        try
+        {
+            var output = new MemoryStream(input.Length * 4);
+            var buffer = new byte[1 << 20];
+            fixed (byte* inPtr = input)
+            fixed (byte* outPtr = buffer)
+            {
+                stream.NextIn = inPtr;
+                stream.AvailIn = (nuint)input.Length;
+                while (true)
+                {
+                    stream.NextOut = outPtr;
+                    stream.AvailOut = (nuint)buffer.Length;
+                    // LZMA_FINISH: all the input is there; with LZMA_CONCATENATED the decoder ends at its end.
+                    ret = Liblzma.Code(&stream, Liblzma.Finish);
+                    output.Write(buffer, 0, buffer.Length - (int)stream.AvailOut);
+                    if (ret == Liblzma.Ret.StreamEnd) return output.ToArray();
+                    if (ret != Liblzma.Ret.Ok)
+                        throw new KpkException($"{what}: not a valid .xz file ({XzReason(ret)})");
+                }
+            }
+        }
+        finally
+        {
+            Liblzma.End(&stream);
+        }
+    }
+
+    private static string XzReason(Liblzma.Ret ret) => ret switch
+    {
+        Liblzma.Ret.FormatError => "not in the .xz format",
+        Liblzma.Ret.DataError => "the compressed data is corrupt",
+        Liblzma.Ret.BufError => "the data is truncated",
+        Liblzma.Ret.MemError => "out of memory",
+        Liblzma.Ret.OptionsError => "unsupported options",
+        _ => $"liblzma error {ret}",
+    };
+
+    /// <summary>Decompresses a .zst file (every frame in it, as zstd -d does).</summary>
+    public static byte[] Zstd(byte[] input, string what)
+    {
+        nint ds;
+        try
+        {
+            ds = Libzstd.CreateDStream();
+        }
+        catch (DllNotFoundException)
+        {
+            throw new KpkException($"{what}: reading .zst needs libzstd.so.1 (on Debian: apt install libzstd1)");
+        }
+        if (ds == 0) throw new KpkException($"{what}: zstd: cannot start the decoder");
+        try
+        {
+            ZstdCheck(Libzstd.InitDStream(ds), what);
+            var output = new MemoryStream(input.Length * 4);
+            var buffer = new byte[1 << 20];
+            fixed (byte* inPtr = input)
+            fixed (byte* outPtr = buffer)
+            {
+                var inBuf = new Libzstd.InBuffer { Src = inPtr, Size = (nuint)input.Length, Pos = 0 };
+                nuint pending = 1; // non-zero: a frame is not finished
+                while (true)
+                {
+                    var outBuf = new Libzstd.OutBuffer { Dst = outPtr, Size = (nuint)buffer.Length, Pos = 0 };
+                    pending = ZstdCheck(Libzstd.DecompressStream(ds, &outBuf, &inBuf), what);
+                    output.Write(buffer, 0, (int)outBuf.Pos);
+                    bool outputFull = outBuf.Pos == outBuf.Size;
+                    if (inBuf.Pos == inBuf.Size && !outputFull) break;
+                }
+                // 0: the last frame ended and everything was flushed; anything else: cut short.
+                if (pending != 0) throw new KpkException($"{what}: not a valid .zst file (the data is truncated)");
+            }
+            return output.ToArray();
+        }
+        finally
+        {
+            Libzstd.FreeDStream(ds);
+        }
+    }
+
+    private static nuint ZstdCheck(nuint code, string what)
+    {
+        if (Libzstd.IsError(code) == 0) return code;
+        string name = Marshal.PtrToStringUTF8((nint)Libzstd.GetErrorName(code)) ?? "unknown error";
+        throw new KpkException($"{what}: not a valid .zst file ({name})");
+    }
+}
