@@ -12,6 +12,7 @@ public class UsageErrorTests
     [InlineData("kpk create: --jobs: 'x' is not a whole number; see 'kpk create --help'", "create", "--jobs", "x", "SRC")]
     [InlineData("kpk apply: --wait: 'soon' is not a number; see 'kpk apply --help'", "apply", "--wait", "soon", "lp.ko")]
     [InlineData("kpk taint: --suse: 'foo' is not one of none, current, legacy, early; see 'kpk taint --help'", "taint", "--suse", "foo")]
+    [InlineData("kpk demo: --series: '5.4' is not one of 6.12, 6.1; see 'kpk demo --help'", "demo", "--series", "5.4")]
     [InlineData("kpk: 'lst' is not a verb of kpk (did you mean 'list'?); see 'kpk --help'", "lst")]
     [InlineData("kpk wedge: 'biuld' is not a verb of kpk wedge (did you mean 'build'?); see 'kpk wedge --help'", "wedge", "biuld")]
     [InlineData("kpk create: unknown option '--jbos' (did you mean '--jobs'?); see 'kpk create --help'", "create", "--jbos", "3", "SRC")]

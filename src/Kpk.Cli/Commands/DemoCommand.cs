@@ -11,14 +11,24 @@ public static class DemoCommand
     {
         var keep = new Option<bool>("--keep") { Description = "Keep the work directory and print where it is (--objects-only)" };
         var objectsOnly = new Option<bool>("--objects-only") { Description = "Without a kernel: patch, compile and diff one bundled C file, and show the patch object (seconds)" };
+        var series = new Option<string>("--series")
+        {
+            Description = "Which of Debian's kernels: 6.12 (linux-image-6.12.*+deb12-cloud-amd64, with IBT and call thunks: Debian 13's kernel) or 6.1 (linux-image-6.1.0-*-cloud-amd64, Debian 12's)",
+            DefaultValueFactory = _ => "6.12",
+        };
+        series.Validators.Add(r =>
+        {
+            string? value = r.GetValueOrDefault<string>();
+            if (value is not ("6.12" or "6.1")) r.AddError($"--series: '{value}' is not one of 6.12, 6.1");
+        });
         var verbose = CommonOptions.Verbose();
         var cmd = new Command("demo", "Run kpk's main job on the bundled example: live patch Debian's own kernel without building it (its parts fetched with apt, cached), boot it under qemu, show the behaviour before and after")
         {
-            keep, objectsOnly, verbose,
+            keep, objectsOnly, series, verbose,
         };
         cmd.SetAction(pr =>
         {
-            if (!pr.GetValue(objectsOnly)) return RunKernelDemo();
+            if (!pr.GetValue(objectsOnly)) return RunKernelDemo(pr.GetValue(series)!);
             var reporter = CliRunner.Reporter(pr.GetValue(verbose));
             string examples = Path.Combine(RepoLayout.Root, "examples", "demo");
             string work = Directory.CreateTempSubdirectory("kpk-demo-").FullName;
@@ -53,11 +63,11 @@ public static class DemoCommand
     /// The whole path needs apt, kbuild and qemu, which the kernel tier's shell machinery already
     /// drives; the demo is that machinery on one example, so it runs the same script.
     /// </summary>
-    private static int RunKernelDemo()
+    private static int RunKernelDemo(string series)
     {
         string script = Path.Combine(RepoLayout.Root, "tests", "kernel", "demo");
         if (!File.Exists(script)) throw new Kpk.Core.KpkException($"{script}: missing; the kernel demo runs from a kpk checkout");
-        var psi = new System.Diagnostics.ProcessStartInfo("bash") { ArgumentList = { script } };
+        var psi = new System.Diagnostics.ProcessStartInfo("bash") { ArgumentList = { script, series } };
         using var p = System.Diagnostics.Process.Start(psi)!;
         CliRunner.Cancellation.Register(() => { try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } });
         p.WaitForExit();
