@@ -176,7 +176,7 @@ boot() {
     timeout --foreground -k 5 "$timeout" qemu-system-x86_64 \
         -m "${KPK_GUEST_MEM:-256M}" -smp 2 -nographic -no-reboot -monitor none -serial stdio "${second[@]}" -display none \
         -kernel "$image" -initrd "$initrd" \
-        -append "console=ttyS0 rodata=off no_timer_check panic=-1 oops=panic loglevel=4" </dev/null >"$log" 2>&1
+        -append "console=ttyS0 no_timer_check panic=-1 oops=panic loglevel=4" </dev/null >"$log" 2>&1
     local rc=$?
     [ $rc -ne 124 ] || echo "KPK-FAIL the guest did not finish within $timeout s (timeout)" >>"$log"
     return 0
