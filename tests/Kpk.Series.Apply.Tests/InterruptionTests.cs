@@ -91,8 +91,10 @@ public class InterruptionTests
         ws.WriteSeries([.. names]);
         var vanillaBefore = TreeSnapshot.Manifest(ws.Vanilla);
 
-        var psi = new ProcessStartInfo(Path.Combine(TestPaths.RepoRoot, "kpk")) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in new[] { "series", "apply", "--vanilla", ws.Vanilla, "--series", ws.SeriesConf, "--dir", ws.Scratch }) psi.ArgumentList.Add(a);
+        // env resets SIGINT to its default before it execs kpk (same pid): a test run started in the
+        // background by a shell inherits SIGINT ignored, and kpk would rightly keep it ignored.
+        var psi = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in new[] { "--default-signal=INT", Path.Combine(TestPaths.RepoRoot, "kpk"), "series", "apply", "--vanilla", ws.Vanilla, "--series", ws.SeriesConf, "--dir", ws.Scratch }) psi.ArgumentList.Add(a);
         using var kpk = Process.Start(psi)!;
         var stdout = kpk.StandardOutput.ReadToEndAsync();
         var errors = new System.Text.StringBuilder();
