@@ -360,6 +360,7 @@ public class ModuleSymbolsTests
     [Theory]
     [InlineData("xz", ".xz")]
     [InlineData("zstd", ".zst")]
+    [InlineData("gzip", ".gz")]
     public void A_truncated_or_corrupt_compressed_module_is_refused_naming_it(string tool, string suffix)
     {
         using var dir = TestPaths.TempDir();

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
 
@@ -23,13 +24,7 @@ public static unsafe class CompressedFile
     {
         try
         {
-            if (path.EndsWith(".gz", StringComparison.Ordinal))
-            {
-                using var gzip = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
-                using var copy = new MemoryStream();
-                gzip.CopyTo(copy);
-                return copy.ToArray();
-            }
+            if (path.EndsWith(".gz", StringComparison.Ordinal)) return Gzip(File.ReadAllBytes(path), path);
             if (path.EndsWith(".xz", StringComparison.Ordinal)) return Xz(File.ReadAllBytes(path), path);
             if (path.EndsWith(".zst", StringComparison.Ordinal)) return Zstd(File.ReadAllBytes(path), path);
             return File.ReadAllBytes(path);
@@ -38,6 +33,24 @@ public static unsafe class CompressedFile
         {
             throw new KpkException($"{path}: {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// Decompresses a .gz file of one member, checked against the member's trailer (CRC-32 and
+    /// size, RFC 1952): .NET's GZipStream ends quietly at the end of a truncated file.
+    /// </summary>
+    public static byte[] Gzip(byte[] input, string what)
+    {
+        if (input.Length < 18) throw new KpkException($"{what}: not a valid .gz file (only {input.Length} bytes)");
+        using var gzip = new GZipStream(new MemoryStream(input), CompressionMode.Decompress);
+        using var copy = new MemoryStream();
+        gzip.CopyTo(copy);
+        byte[] output = copy.ToArray();
+        uint crc = BinaryPrimitives.ReadUInt32LittleEndian(input.AsSpan(input.Length - 8));
+        uint size = BinaryPrimitives.ReadUInt32LittleEndian(input.AsSpan(input.Length - 4));
+        if (size != (uint)output.Length || crc != System.IO.Hashing.Crc32.HashToUInt32(output))
+            throw new KpkException($"{what}: not a valid .gz file (truncated, or its CRC-32 or size does not match the data)");
+        return output;
     }
 
     /// <summary>Decompresses an .xz file (every stream in it, as xz -d does).</summary>
