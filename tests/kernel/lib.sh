@@ -19,6 +19,24 @@ variant_series() {
     esac
 }
 
+# variant_guest_append VARIANT: what the variant's guest adds to the kernel command line. ibt:
+# call depth tracking, which no CPU qemu emulates would choose, is forced on (retbleed=force makes
+# the CPU count as affected, stuff picks the mitigation, which needs retpolines): the kernel then
+# patches call thunks into itself and into every module it loads (the patch's .call_sites).
+variant_guest_append() {
+    case "$1" in
+        ibt) echo "retbleed=force,stuff spectre_v2=retpoline" ;;
+    esac
+}
+
+# variant_guest_expects VARIANT: a line the guest's serial log must hold (guest-init prints the
+# mitigations as KPK-INFO lines), so that a variant never passes without what it is for.
+variant_guest_expects() {
+    case "$1" in
+        ibt) echo "KPK-INFO retbleed: Mitigation: Stuffing" ;;
+    esac
+}
+
 say() { echo "kernel tier: $*" >&2; }
 die() { echo "kernel tier: $*" >&2; exit 1; }
 
@@ -189,8 +207,10 @@ make_initramfs() {
 }
 
 # boot KERNEL_IMAGE INITRAMFS LOG [TIMEOUT]: boots the kernel under qemu (no KVM: TCG), serial
-# console to LOG, a second serial port (the guest's /dev/ttyS1) to $KPK_SERIAL2 when set; the
-# guest reboots when done and -no-reboot turns that into qemu's exit.
+# console to LOG, a second serial port (the guest's /dev/ttyS1) to $KPK_SERIAL2 when set, with
+# $KPK_GUEST_APPEND added to the kernel's command line (before loglevel=4, which the cases'
+# checks of /proc/cmdline expect last); the guest reboots when done and -no-reboot turns that
+# into qemu's exit.
 boot() {
     local image="$1" initrd="$2" log="$3" timeout="${4:-240}" second=()
     [ -z "${KPK_SERIAL2:-}" ] || second=(-serial "file:$KPK_SERIAL2")
@@ -198,7 +218,7 @@ boot() {
     timeout --foreground -k 5 "$timeout" qemu-system-x86_64 \
         -m "${KPK_GUEST_MEM:-256M}" -smp 2 -nographic -no-reboot -monitor none -serial stdio "${second[@]}" -display none \
         -kernel "$image" -initrd "$initrd" \
-        -append "console=ttyS0 rodata=off no_timer_check panic=-1 oops=panic loglevel=4" </dev/null >"$log" 2>&1
+        -append "console=ttyS0 rodata=off no_timer_check panic=-1 oops=panic ${KPK_GUEST_APPEND:+$KPK_GUEST_APPEND }loglevel=4" </dev/null >"$log" 2>&1
     local rc=$?
     [ $rc -ne 124 ] || echo "KPK-FAIL the guest did not finish within $timeout s (timeout)" >>"$log"
     return 0
