@@ -19,68 +19,104 @@ variant_series() {
     esac
 }
 
+# variant_guest_append VARIANT: what the variant's guest adds to the kernel command line. ibt:
+# call depth tracking, which no CPU qemu emulates would choose, is forced on (retbleed=force makes
+# the CPU count as affected, stuff picks the mitigation, which needs retpolines): the kernel then
+# patches call thunks into itself and into every module it loads (the patch's .call_sites).
+variant_guest_append() {
+    case "$1" in
+        ibt) echo "retbleed=force,stuff spectre_v2=retpoline" ;;
+    esac
+}
+
+# variant_guest_expects VARIANT: a line the guest's serial log must hold (guest-init prints the
+# mitigations as KPK-INFO lines), so that a variant never passes without what it is for.
+variant_guest_expects() {
+    case "$1" in
+        ibt) echo "KPK-INFO retbleed: Mitigation: Stuffing" ;;
+    esac
+}
+
 say() { echo "kernel tier: $*" >&2; }
 die() { echo "kernel tier: $*" >&2; exit 1; }
 
-# The source: Debian's linux-source-6.1, unpacked once per package version.
-kernel_source_version() { dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null; }
+# The source of a series: Debian's linux-source-SERIES, unpacked once per package version into
+# $TIER_CACHE/src-VERSION/linux-source-SERIES (the package version names the series too).
+kernel_source_version() { dpkg-query -W -f='${Version}' "linux-source-${1:?series}" 2>/dev/null; }
 
 unpack_source() {
-    local version dir tarball
-    version="$(kernel_source_version)" || die "linux-source-6.1 is not installed (scripts/install-deps installs it)"
+    local series="${1:?series}" version dir tarball
+    version="$(kernel_source_version "$series")" || die "linux-source-$series is not installed (scripts/install-deps installs it)"
     dir="$TIER_CACHE/src-$version"
     if [ ! -f "$dir/.unpacked" ]; then
-        tarball=$(ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | head -1)
-        [ -n "$tarball" ] || die "no /usr/src/linux-source-6.1.tar.* (is linux-source-6.1 installed?)"
+        tarball=$(ls /usr/src/linux-source-"$series".tar.* 2>/dev/null | head -1)
+        [ -n "$tarball" ] || die "no /usr/src/linux-source-$series.tar.* (is linux-source-$series installed?)"
         say "unpacking $tarball into $dir"
         rm -rf "$dir.partial" && mkdir -p "$dir.partial"
         tar -xf "$tarball" -C "$dir.partial" || die "cannot unpack $tarball"
         rm -rf "$dir" && mv "$dir.partial" "$dir" && touch "$dir/.unpacked"
     fi
-    echo "$dir/linux-source-6.1"
+    echo "$dir/linux-source-$series"
 }
 
-# The build of one variant (a fragment on top of config.fragment), keyed by what determines it:
-# the source version, the fragments, the compiler and this recipe.
+# variant_fragments VARIANT: the config fragments of a tier variant, merged in this order on top
+# of tinyconfig. Series 6.1: config.fragment, plus config.VARIANT.fragment for a variant other
+# than base. Another series stands alone in config.VARIANT.fragment (6.12 renamed options
+# config.fragment sets, and turns on IBT that config.fragment turns off).
+variant_fragments() {
+    local variant="${1:?variant}"
+    if [ "$(variant_series "$variant")" = 6.1 ]; then
+        echo "$TIER_DIR/config.fragment"
+        [ "$variant" = base ] || echo "$TIER_DIR/config.$variant.fragment"
+    else
+        echo "$TIER_DIR/config.$variant.fragment"
+    fi
+}
+
+# The build of one variant, keyed by what determines it: the series and its source version, the
+# fragments, the compiler and this recipe.
 kernel_key() {
-    local variant="$1"
+    local variant="${1:?variant}" series
+    series="$(variant_series "$variant")"
     {
         echo "recipe $TIER_RECIPE"
-        echo "source $(kernel_source_version)"
-        cat "$TIER_DIR/config.fragment"
-        [ -z "$variant" ] || cat "$TIER_DIR/config.$variant.fragment"
+        echo "series $series"
+        echo "source $(kernel_source_version "$series")"
+        variant_fragments "$variant" | xargs cat
         gcc --version | head -1
         ld --version | head -1
     } | sha256sum | cut -c1-16
 }
 
-# Prints the build directory (O=) of the variant, building it first when the cache lacks it.
+# build_kernel VARIANT: prints the build directory (O=) of the variant (base, debug-info, ibt),
+# building it first from the source of its series when the cache lacks it.
 build_kernel() {
-    local variant="${1:-}" src key out jobs frag
-    src="$(unpack_source)"
+    local variant="${1:?variant}" series src key out jobs frag
+    series="$(variant_series "$variant")"
+    src="$(unpack_source "$series")" || return 1
     key="$(kernel_key "$variant")"
-    out="$TIER_CACHE/build-${variant:-base}-$key"
+    out="$TIER_CACHE/build-$variant-$key"
     if [ -f "$out/.built" ]; then
-        say "kernel ${variant:-base}: cached build $out"
+        say "kernel $variant: cached build $out"
         echo "$out"; return
     fi
     jobs="${KPK_JOBS:-$(nproc)}"
+    mapfile -t frag < <(variant_fragments "$variant")
     rm -rf "$out" && mkdir -p "$out"
-    say "kernel ${variant:-base}: configuring in $out (tinyconfig + tests/kernel/config.fragment${variant:+ + config.$variant.fragment})"
+    say "kernel $variant: configuring linux-source-$series in $out (tinyconfig + ${frag[*]##*/})"
     make -s -C "$src" O="$out" tinyconfig >/dev/null 2>"$out/config.log" || die "make tinyconfig failed; see $out/config.log"
-    frag=("$TIER_DIR/config.fragment")
-    [ -z "$variant" ] || frag+=("$TIER_DIR/config.$variant.fragment")
     (cd "$src" && scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "${frag[@]}") >>"$out/config.log" 2>&1 \
         || die "merging the config fragments failed; see $out/config.log"
     make -s -C "$src" O="$out" olddefconfig >>"$out/config.log" 2>&1 || die "make olddefconfig failed; see $out/config.log"
     check_config "$out/.config" "${frag[@]}"
-    say "kernel ${variant:-base}: building with $jobs jobs (about 10 minutes on 2 cores); log: $out/build.log"
+    say "kernel $variant: building with $jobs jobs (about 10 minutes on 2 cores); log: $out/build.log"
     local start=$SECONDS
-    if ! make -C "$src" O="$out" -j"$jobs" all >"$out/build.log" 2>&1; then
+    if ! nice -n "${KPK_BUILD_NICE:-10}" make -C "$src" O="$out" -j"$jobs" all >"$out/build.log" 2>&1; then
         tail -20 "$out/build.log" >&2
         die "kernel build failed; see $out/build.log"
     fi
-    say "kernel ${variant:-base}: built in $((SECONDS - start)) s"
+    say "kernel $variant: built in $((SECONDS - start)) s"
+    echo "$((SECONDS - start))" > "$out/build-seconds"
     touch "$out/.built"
     echo "$out"
 }
@@ -121,12 +157,14 @@ guest_kpk() {
     echo "$bin"
 }
 
-# gen_init_cpio: the kernel's own initramfs writer, compiled once from the tier's source (every
-# variant, Debian's packaged kernel included, uses it; it makes /dev/console without root).
+# gen_init_cpio [SERIES]: the kernel's own initramfs writer, compiled once from the tier's source
+# of the series (default 6.1; every variant, Debian's packaged kernels included, can use it: the
+# cpio format is the same; it makes /dev/console without root).
 gen_init_cpio() {
-    local bin="$TIER_CACHE/gen_init_cpio" src
+    local series="${1:-6.1}" bin src
+    bin="$TIER_CACHE/gen_init_cpio-$series"
     if [ ! -x "$bin" ]; then
-        src="$(unpack_source)"
+        src="$(unpack_source "$series")" || return 1
         gcc -O2 -o "$bin.partial" "$src/usr/gen_init_cpio.c" || die "cannot compile $src/usr/gen_init_cpio.c"
         mv "$bin.partial" "$bin"
     fi
@@ -138,7 +176,9 @@ gen_init_cpio() {
 # --with-kpk, kpk itself as /bin/kpk with the libraries it needs.
 make_initramfs() {
     local out="$1" script="$2" list busybox kpk="" lib cpio; shift 2
-    cpio="$(gen_init_cpio)" || return 1
+    # The writer of the series being run (tests/kernel/run's $series), so that a run of 6.12
+    # variants alone needs no 6.1 source.
+    cpio="$(gen_init_cpio "${series:-6.1}")" || return 1
     if [ "${1:-}" = --with-kpk ]; then kpk="$(guest_kpk)" || return 1; shift; fi
     busybox=$(command -v busybox) || die "busybox is not installed (busybox-static)"
     list="$out.list"
@@ -167,8 +207,10 @@ make_initramfs() {
 }
 
 # boot KERNEL_IMAGE INITRAMFS LOG [TIMEOUT]: boots the kernel under qemu (no KVM: TCG), serial
-# console to LOG, a second serial port (the guest's /dev/ttyS1) to $KPK_SERIAL2 when set; the
-# guest reboots when done and -no-reboot turns that into qemu's exit.
+# console to LOG, a second serial port (the guest's /dev/ttyS1) to $KPK_SERIAL2 when set, with
+# $KPK_GUEST_APPEND added to the kernel's command line (before loglevel=4, which the cases'
+# checks of /proc/cmdline expect last); the guest reboots when done and -no-reboot turns that
+# into qemu's exit.
 boot() {
     local image="$1" initrd="$2" log="$3" timeout="${4:-240}" second=()
     [ -z "${KPK_SERIAL2:-}" ] || second=(-serial "file:$KPK_SERIAL2")
@@ -176,7 +218,7 @@ boot() {
     timeout --foreground -k 5 "$timeout" qemu-system-x86_64 \
         -m "${KPK_GUEST_MEM:-256M}" -smp 2 -nographic -no-reboot -monitor none -serial stdio "${second[@]}" -display none \
         -kernel "$image" -initrd "$initrd" \
-        -append "console=ttyS0 no_timer_check panic=-1 oops=panic loglevel=4" </dev/null >"$log" 2>&1
+        -append "console=ttyS0 no_timer_check panic=-1 oops=panic ${KPK_GUEST_APPEND:+$KPK_GUEST_APPEND }loglevel=4" </dev/null >"$log" 2>&1
     local rc=$?
     [ $rc -ne 124 ] || echo "KPK-FAIL the guest did not finish within $timeout s (timeout)" >>"$log"
     return 0
