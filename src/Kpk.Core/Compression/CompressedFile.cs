@@ -68,32 +68,8 @@ public static unsafe class CompressedFile
             throw new KpkException($"{what}: reading .xz needs liblzma.so.5 (XZ Utils' library; on Debian: apt install liblzma5)");
         }
         if (ret != Liblzma.Ret.Ok) throw new KpkException($"{what}: xz: cannot start the decoder (liblzma error {ret})");
-        try
-        {
-            var output = new MemoryStream(input.Length * 4);
-            var buffer = new byte[1 << 20];
-            fixed (byte* inPtr = input)
-            fixed (byte* outPtr = buffer)
-            {
-                stream.NextIn = inPtr;
-                stream.AvailIn = (nuint)input.Length;
-                while (true)
-                {
-                    stream.NextOut = outPtr;
-                    stream.AvailOut = (nuint)buffer.Length;
-                    // LZMA_FINISH: all the input is there; with LZMA_CONCATENATED the decoder ends at its end.
-                    ret = Liblzma.Code(&stream, Liblzma.Finish);
-                    output.Write(buffer, 0, buffer.Length - (int)stream.AvailOut);
-                    if (ret == Liblzma.Ret.StreamEnd) return output.ToArray();
-                    if (ret != Liblzma.Ret.Ok)
-                        throw new KpkException($"{what}: not a valid .xz file ({XzReason(ret)})");
-                }
-            }
-        }
-        finally
-        {
-            Liblzma.End(&stream);
-        }
+        // LZMA_FINISH: all the input is there; with LZMA_CONCATENATED the decoder ends at its end.
+        return Liblzma.CodeAll(&stream, input, input.Length * 4, r => throw new KpkException($"{what}: not a valid .xz file ({XzReason(r)})"));
     }
 
     private static string XzReason(Liblzma.Ret ret) => ret switch

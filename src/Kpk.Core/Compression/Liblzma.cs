@@ -62,6 +62,39 @@ public static unsafe partial class Liblzma
     [LibraryImport(Library, EntryPoint = "lzma_stream_encoder_mt")]
     public static partial Ret StreamEncoderMt(Stream* stream, MtOptions* options);
 
+    /// <summary>
+    /// Runs a started coder (encoder or decoder) over all of <paramref name="input"/> with
+    /// LZMA_FINISH until the stream ends, and ends the coder. Any other result than Ok or
+    /// StreamEnd goes to <paramref name="fail"/>, which throws.
+    /// </summary>
+    public static byte[] CodeAll(Stream* stream, byte[] input, int expectedSize, Action<Ret> fail)
+    {
+        try
+        {
+            var output = new MemoryStream(expectedSize);
+            var buffer = new byte[1 << 20];
+            fixed (byte* inPtr = input)
+            fixed (byte* outPtr = buffer)
+            {
+                stream->NextIn = inPtr;
+                stream->AvailIn = (nuint)input.Length;
+                while (true)
+                {
+                    stream->NextOut = outPtr;
+                    stream->AvailOut = (nuint)buffer.Length;
+                    var ret = Code(stream, Finish);
+                    output.Write(buffer, 0, buffer.Length - (int)stream->AvailOut);
+                    if (ret == Ret.StreamEnd) return output.ToArray();
+                    if (ret != Ret.Ok) fail(ret);
+                }
+            }
+        }
+        finally
+        {
+            End(stream);
+        }
+    }
+
     [LibraryImport(Library, EntryPoint = "lzma_stream_decoder")]
     public static partial Ret StreamDecoder(Stream* stream, ulong memlimit, uint flags);
 

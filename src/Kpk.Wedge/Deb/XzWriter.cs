@@ -39,31 +39,7 @@ public static unsafe class XzWriter
         };
         var stream = new Liblzma.Stream();
         Check(Init(&stream, &options), "starting the encoder");
-        try
-        {
-            var output = new MemoryStream(input.Length / 3 + 4096);
-            var buffer = new byte[1 << 20];
-            fixed (byte* inPtr = input)
-            fixed (byte* outPtr = buffer)
-            {
-                stream.NextIn = inPtr;
-                stream.AvailIn = (nuint)input.Length;
-                while (true)
-                {
-                    stream.NextOut = outPtr;
-                    stream.AvailOut = (nuint)buffer.Length;
-                    var ret = Liblzma.Code(&stream, Liblzma.Finish);
-                    output.Write(buffer, 0, buffer.Length - (int)stream.AvailOut);
-                    if (ret == Liblzma.Ret.StreamEnd) break;
-                    Check(ret, "compressing");
-                }
-            }
-            return output.ToArray();
-        }
-        finally
-        {
-            Liblzma.End(&stream);
-        }
+        return Liblzma.CodeAll(&stream, input, input.Length / 3 + 4096, r => Check(r, "compressing"));
     }
 
     /// <summary>The liblzma in use, e.g. "5.4.1".</summary>
