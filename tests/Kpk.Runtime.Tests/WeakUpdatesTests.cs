@@ -340,6 +340,15 @@ public class ModuleSymbolsTests
         Assert.Equal("external", a.Info["supported"]);
     }
 
+    /// <summary>kpk_kmp_a.ko compressed by the tool itself (xz, zstd, gzip) into DIR; returns the compressed file.</summary>
+    private static string CompressedModule(string dir, string tool, string suffix)
+    {
+        string ko = Path.Combine(dir, "kpk_kmp_a.ko");
+        File.Copy(OutOfTreeModules.Module("kpk_kmp_a"), ko);
+        OutOfTreeModules.Run(tool, "-k", ko);
+        return ko + suffix;
+    }
+
     // Distributions ship modules compressed (Debian 6.12: .ko.xz; Ubuntu: .ko.zst): each is read
     // back byte for byte as xz and zstd themselves wrote it.
     [Theory]
@@ -349,11 +358,8 @@ public class ModuleSymbolsTests
     public void Compressed_modules_read_as_the_module_itself(string tool, string suffix)
     {
         using var dir = TestPaths.TempDir();
-        string ko = Path.Combine(dir.Path, "kpk_kmp_a.ko");
-        File.Copy(OutOfTreeModules.Module("kpk_kmp_a"), ko);
-        OutOfTreeModules.Run(tool, "-k", ko);
-        var compressed = ko + suffix;
-        Assert.Equal(File.ReadAllBytes(ko), ModuleSymbols.ReadModuleBytes(compressed));
+        string compressed = CompressedModule(dir.Path, tool, suffix);
+        Assert.Equal(File.ReadAllBytes(OutOfTreeModules.Module("kpk_kmp_a")), ModuleSymbols.ReadModuleBytes(compressed));
         Assert.Equal(["kpk_kmp_value"], ModuleSymbols.Read(compressed).Exports.Keys);
     }
 
@@ -364,10 +370,7 @@ public class ModuleSymbolsTests
     public void A_truncated_or_corrupt_compressed_module_is_refused_naming_it(string tool, string suffix)
     {
         using var dir = TestPaths.TempDir();
-        string ko = Path.Combine(dir.Path, "m.ko");
-        File.Copy(OutOfTreeModules.Module("kpk_kmp_a"), ko);
-        OutOfTreeModules.Run(tool, "-k", ko);
-        byte[] whole = File.ReadAllBytes(ko + suffix);
+        byte[] whole = File.ReadAllBytes(CompressedModule(dir.Path, tool, suffix));
         string cut = Path.Combine(dir.Path, "cut.ko" + suffix);
         File.WriteAllBytes(cut, whole[..(whole.Length / 2)]);
         var e = Assert.Throws<KpkException>(() => ModuleSymbols.ReadModuleBytes(cut));
