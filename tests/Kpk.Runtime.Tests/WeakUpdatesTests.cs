@@ -340,6 +340,23 @@ public class ModuleSymbolsTests
         Assert.Equal("external", a.Info["supported"]);
     }
 
+    // A small file that unpacks to more than any module (a "bomb") is refused before it is all
+    // in memory; the test sets the bound low, kpk's is CompressedFile.MaxUnpacked.
+    [Theory]
+    [InlineData("xz", ".xz")]
+    [InlineData("zstd", ".zst")]
+    [InlineData("gzip", ".gz")]
+    public void A_file_that_unpacks_past_the_bound_is_refused_naming_it(string tool, string suffix)
+    {
+        using var dir = TestPaths.TempDir();
+        string compressed = CompressedModule(dir.Path, tool, suffix);
+        long size = new FileInfo(OutOfTreeModules.Module("kpk_kmp_a")).Length;
+        var e = Assert.Throws<KpkException>(() => Kpk.Core.Compression.CompressedFile.ReadAllBytes(compressed, size / 4));
+        Assert.Contains(compressed, e.Message);
+        Assert.Contains("more than any kernel module", e.Message);
+        Assert.Equal(size, Kpk.Core.Compression.CompressedFile.ReadAllBytes(compressed, size).Length);
+    }
+
     /// <summary>kpk_kmp_a.ko compressed by the tool itself (xz, zstd, gzip) into DIR; returns the compressed file.</summary>
     private static string CompressedModule(string dir, string tool, string suffix)
     {

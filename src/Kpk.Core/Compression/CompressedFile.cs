@@ -14,19 +14,27 @@ public static unsafe class CompressedFile
     /// <summary>The suffixes this reads, compressed or not, in the order kmod tries them.</summary>
     public static readonly string[] Suffixes = [".gz", ".xz", ".zst"];
 
+    /// <summary>
+    /// The most a file may unpack to, and the most memory xz's decoder may use: far above any
+    /// kernel module (the largest of Debian's are a few tens of MB; xz -9 decodes in 65 MiB), and
+    /// a bound on what a hostile file can make kpk allocate.
+    /// </summary>
+    public const long MaxUnpacked = 512L << 20;
+    private const ulong XzMemoryLimit = 256UL << 20;
+
     public static bool IsCompressed(string path) => Suffixes.Any(s => path.EndsWith(s, StringComparison.Ordinal));
 
     /// <summary>The file name without its compression suffix: binfmt_misc.ko.xz gives binfmt_misc.ko.</summary>
     public static string WithoutSuffix(string path) =>
         Suffixes.FirstOrDefault(s => path.EndsWith(s, StringComparison.Ordinal)) is { } s ? path[..^s.Length] : path;
 
-    public static byte[] ReadAllBytes(string path)
+    public static byte[] ReadAllBytes(string path, long maxUnpacked = MaxUnpacked)
     {
         try
         {
-            if (path.EndsWith(".gz", StringComparison.Ordinal)) return Gzip(File.ReadAllBytes(path), path);
-            if (path.EndsWith(".xz", StringComparison.Ordinal)) return Xz(File.ReadAllBytes(path), path);
-            if (path.EndsWith(".zst", StringComparison.Ordinal)) return Zstd(File.ReadAllBytes(path), path);
+            if (path.EndsWith(".gz", StringComparison.Ordinal)) return Gzip(File.ReadAllBytes(path), path, maxUnpacked);
+            if (path.EndsWith(".xz", StringComparison.Ordinal)) return Xz(File.ReadAllBytes(path), path, maxUnpacked);
+            if (path.EndsWith(".zst", StringComparison.Ordinal)) return Zstd(File.ReadAllBytes(path), path, maxUnpacked);
             return File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
@@ -39,12 +47,17 @@ public static unsafe class CompressedFile
     /// Decompresses a .gz file of one member, checked against the member's trailer (CRC-32 and
     /// size, RFC 1952): .NET's GZipStream ends quietly at the end of a truncated file.
     /// </summary>
-    public static byte[] Gzip(byte[] input, string what)
+    public static byte[] Gzip(byte[] input, string what, long maxUnpacked = MaxUnpacked)
     {
         if (input.Length < 18) throw new KpkException($"{what}: not a valid .gz file (only {input.Length} bytes)");
         using var gzip = new GZipStream(new MemoryStream(input), CompressionMode.Decompress);
         using var copy = new MemoryStream();
-        gzip.CopyTo(copy);
+        var buffer = new byte[1 << 20];
+        for (int n; (n = gzip.Read(buffer)) > 0;)
+        {
+            copy.Write(buffer, 0, n);
+            if (copy.Length > maxUnpacked) throw TooLarge(what, maxUnpacked);
+        }
         byte[] output = copy.ToArray();
         uint crc = BinaryPrimitives.ReadUInt32LittleEndian(input.AsSpan(input.Length - 8));
         uint size = BinaryPrimitives.ReadUInt32LittleEndian(input.AsSpan(input.Length - 4));
@@ -54,14 +67,13 @@ public static unsafe class CompressedFile
     }
 
     /// <summary>Decompresses an .xz file (every stream in it, as xz -d does).</summary>
-    public static byte[] Xz(byte[] input, string what)
+    public static byte[] Xz(byte[] input, string what, long maxUnpacked = MaxUnpacked)
     {
         var stream = new Liblzma.Stream();
         Liblzma.Ret ret;
         try
         {
-            // No memory limit: the dictionary of a module's stream is at most xz's 64 MiB.
-            ret = Liblzma.StreamDecoder(&stream, ulong.MaxValue, Liblzma.Concatenated);
+            ret = Liblzma.StreamDecoder(&stream, XzMemoryLimit, Liblzma.Concatenated);
         }
         catch (DllNotFoundException)
         {
@@ -69,7 +81,8 @@ public static unsafe class CompressedFile
         }
         if (ret != Liblzma.Ret.Ok) throw new KpkException($"{what}: xz: cannot start the decoder (liblzma error {ret})");
         // LZMA_FINISH: all the input is there; with LZMA_CONCATENATED the decoder ends at its end.
-        return Liblzma.CodeAll(&stream, input, input.Length * 4, r => throw new KpkException($"{what}: not a valid .xz file ({XzReason(r)})"));
+        return Liblzma.CodeAll(&stream, input, input.Length * 4, r => throw new KpkException($"{what}: not a valid .xz file ({XzReason(r)})"),
+            maxUnpacked, () => TooLarge(what, maxUnpacked));
     }
 
     private static string XzReason(Liblzma.Ret ret) => ret switch
@@ -78,12 +91,13 @@ public static unsafe class CompressedFile
         Liblzma.Ret.DataError => "the compressed data is corrupt",
         Liblzma.Ret.BufError => "the data is truncated",
         Liblzma.Ret.MemError => "out of memory",
+        Liblzma.Ret.MemlimitError => $"it needs more than {XzMemoryLimit >> 20} MiB to decode, more than any module's stream",
         Liblzma.Ret.OptionsError => "unsupported options",
         _ => $"liblzma error {ret}",
     };
 
     /// <summary>Decompresses a .zst file (every frame in it, as zstd -d does).</summary>
-    public static byte[] Zstd(byte[] input, string what)
+    public static byte[] Zstd(byte[] input, string what, long maxUnpacked = MaxUnpacked)
     {
         nint ds;
         try
@@ -110,6 +124,7 @@ public static unsafe class CompressedFile
                     var outBuf = new Libzstd.OutBuffer { Dst = outPtr, Size = (nuint)buffer.Length, Pos = 0 };
                     pending = ZstdCheck(Libzstd.DecompressStream(ds, &outBuf, &inBuf), what);
                     output.Write(buffer, 0, (int)outBuf.Pos);
+                    if (output.Length > maxUnpacked) throw TooLarge(what, maxUnpacked);
                     bool outputFull = outBuf.Pos == outBuf.Size;
                     if (inBuf.Pos == inBuf.Size && !outputFull) break;
                 }
@@ -123,6 +138,9 @@ public static unsafe class CompressedFile
             Libzstd.FreeDStream(ds);
         }
     }
+
+    private static KpkException TooLarge(string what, long limit) =>
+        new($"{what}: unpacks to more than {limit} bytes, more than any kernel module; not read");
 
     private static nuint ZstdCheck(nuint code, string what)
     {

@@ -65,9 +65,11 @@ public static unsafe partial class Liblzma
     /// <summary>
     /// Runs a started coder (encoder or decoder) over all of <paramref name="input"/> with
     /// LZMA_FINISH until the stream ends, and ends the coder. Any other result than Ok or
-    /// StreamEnd goes to <paramref name="fail"/>, which throws.
+    /// StreamEnd goes to <paramref name="fail"/>, which throws; output past
+    /// <paramref name="maxOutput"/> throws what <paramref name="tooLarge"/> makes.
     /// </summary>
-    public static byte[] CodeAll(Stream* stream, byte[] input, int expectedSize, Action<Ret> fail)
+    public static byte[] CodeAll(Stream* stream, byte[] input, int expectedSize, Action<Ret> fail,
+        long maxOutput = int.MaxValue, Func<Exception>? tooLarge = null)
     {
         try
         {
@@ -84,6 +86,7 @@ public static unsafe partial class Liblzma
                     stream->AvailOut = (nuint)buffer.Length;
                     var ret = Code(stream, Finish);
                     output.Write(buffer, 0, buffer.Length - (int)stream->AvailOut);
+                    if (output.Length > maxOutput) throw tooLarge?.Invoke() ?? new InvalidOperationException($"output past {maxOutput} bytes");
                     if (ret == Ret.StreamEnd) return output.ToArray();
                     if (ret != Ret.Ok) fail(ret);
                 }
