@@ -46,7 +46,7 @@ public sealed class ModuleSymbols
     /// <summary>The module's bytes: .ko as is, .ko.gz, .ko.xz and .ko.zst unpacked.</summary>
     public static byte[] ReadModuleBytes(string path)
     {
-        if (!path.EndsWith(".ko", StringComparison.Ordinal) && !CompressedFile.WithoutSuffix(path).EndsWith(".ko", StringComparison.Ordinal))
+        if (!CompressedFile.WithoutSuffix(path).EndsWith(".ko", StringComparison.Ordinal))
             throw new KpkException($"{path}: not a module file kpk reads (.ko, .ko.gz, .ko.xz or .ko.zst)");
         try
         {

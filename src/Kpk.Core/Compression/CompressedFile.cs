@@ -11,7 +11,7 @@ namespace Kpk.Core.Compression;
 /// </summary>
 public static unsafe class CompressedFile
 {
-    /// <summary>The suffixes this reads, compressed or not, in the order kmod tries them.</summary>
+    /// <summary>The compression suffixes this reads (anything else is read as it is).</summary>
     public static readonly string[] Suffixes = [".gz", ".xz", ".zst"];
 
     /// <summary>
@@ -21,8 +21,6 @@ public static unsafe class CompressedFile
     /// </summary>
     public const long MaxUnpacked = 512L << 20;
     private const ulong XzMemoryLimit = 256UL << 20;
-
-    public static bool IsCompressed(string path) => Suffixes.Any(s => path.EndsWith(s, StringComparison.Ordinal));
 
     /// <summary>The file name without its compression suffix: binfmt_misc.ko.xz gives binfmt_misc.ko.</summary>
     public static string WithoutSuffix(string path) =>

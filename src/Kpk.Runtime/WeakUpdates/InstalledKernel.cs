@@ -1,4 +1,5 @@
 using Kpk.Core;
+using Kpk.Core.Compression;
 using Kpk.Diff;
 
 namespace Kpk.Runtime.WeakUpdates;
@@ -31,7 +32,7 @@ public sealed class UpdateModule(string release, string relativePath, string ful
 public sealed class InstalledKernel
 {
     public const string UpdatesDir = "updates", WeakUpdatesDir = "weak-updates";
-    private static readonly string[] ModuleSuffixes = [".ko", ".ko.gz", ".ko.xz", ".ko.zst"];
+    private static readonly string[] ModuleSuffixes = [".ko", .. CompressedFile.Suffixes.Select(s => ".ko" + s)];
 
     private readonly SystemRoot _root;
     private (ModuleSymvers Symvers, string Source)? _symvers;
